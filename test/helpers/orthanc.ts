@@ -1,0 +1,175 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { freePorts } from './free-port.js';
+import { ORTHANC_HINT, requireFile, requireTool } from './peers.js';
+
+/** Debian's Orthanc binary and the places orthanc-dicomweb puts its plugin. */
+export const ORTHANC_BINARY = '/usr/sbin/Orthanc';
+const DICOMWEB_PLUGIN_CANDIDATES = [
+  '/usr/share/orthanc/plugins/libOrthancDicomWeb.so',
+  '/usr/lib/orthanc/libOrthancDicomWeb.so',
+];
+
+export function findDicomWebPlugin(): string | undefined {
+  return DICOMWEB_PLUGIN_CANDIDATES.find((p) => existsSync(p));
+}
+
+/**
+ * Whether Orthanc and its DICOMweb plugin are installed: false lets a test skip on a developer
+ * machine; under CI=true a missing one throws (CI never skips).
+ */
+export function requireOrthanc(): boolean {
+  return requireTool(ORTHANC_BINARY, ORTHANC_HINT) && (findDicomWebPlugin() !== undefined || requireFile(DICOMWEB_PLUGIN_CANDIDATES[0]!, ORTHANC_HINT));
+}
+
+export interface OrthancOptions {
+  aeTitle?: string;
+  /** Orthanc's DicomModalities: name -> [AE title, host, port]. */
+  modalities?: Record<string, [string, string, number]>;
+  /** DicomWeb.Servers: name -> base URL ending in '/dicom-web/' (or whatever root). */
+  dicomWebServers?: Record<string, string>;
+  /** Extra top-level configuration keys; override the defaults below. */
+  extraConfig?: Record<string, unknown>;
+  /** How long to wait for GET /system, in ms. */
+  startTimeoutMs?: number;
+}
+
+export interface OrthancInstance {
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
+  httpUrl: string;
+  dicomPort: number;
+  httpPort: number;
+  aeTitle: string;
+  pid: number;
+  dir: string;
+  child: ChildProcess;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after 10 s; waits for exit and removes the directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private Orthanc with its own configuration, storage and index in a fresh temporary
+ * directory, on ports chosen at run time (Orthanc 1.10 cannot bind port 0, so they come from
+ * freePorts; a port taken in between shows as an early exit and we retry). Never touches the
+ * system Orthanc service: it is stopped by its own PID only.
+ */
+export async function startOrthanc(options: OrthancOptions = {}): Promise<OrthancInstance> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
+  const plugin = findDicomWebPlugin();
+  const dir = await mkdtemp(join(tmpdir(), 'medge-orthanc-'));
+  const [httpPort, dicomPort] = await freePorts(2);
+  const aeTitle = options.aeTitle ?? 'ORTHANC';
+  const servers: Record<string, string[]> = {};
+  for (const [name, url] of Object.entries(options.dicomWebServers ?? {})) servers[name] = [url];
+  const config: Record<string, unknown> = {
+    Name: `medge-test-${process.pid}`,
+    StorageDirectory: join(dir, 'storage'),
+    IndexDirectory: join(dir, 'index'),
+    TemporaryDirectory: join(dir, 'tmp'),
+    HttpPort: httpPort,
+    DicomPort: dicomPort,
+    HttpServerEnabled: true,
+    DicomServerEnabled: true,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: false,
+    OrthancExplorerEnabled: false,
+    WebDavEnabled: false,
+    DicomAet: aeTitle,
+    DicomCheckCalledAet: false,
+    DicomAlwaysAllowEcho: true,
+    DicomAlwaysAllowStore: true,
+    DicomModalities: options.modalities ?? {},
+    DicomModalitiesInDatabase: false,
+    OrthancPeersInDatabase: false,
+    UnknownSopClassAccepted: true,
+    StableAge: 2,
+    ConcurrentJobs: 2,
+    // The default (5 s) keeps an SCU association open for reuse after each job; 0 releases it when
+    // the job ends, so the receiving side sees the release (its end-of-series signal) at once.
+    DicomAssociationCloseDelay: 0,
+    HttpCompressionEnabled: false,
+    LuaScripts: [],
+    Plugins: plugin ? [plugin] : [],
+    DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false, Servers: servers },
+    ...options.extraConfig,
+  };
+  const configFile = join(dir, 'orthanc.json');
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+  const logFile = join(dir, 'orthanc.log');
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(ORTHANC_BINARY, [configFile], { stdio: ['ignore', logFd, logFd], detached: false });
+  closeSync(logFd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('Orthanc did not start (no PID)');
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  let early: number | null | undefined;
+  void exited.then((code) => (early = code));
+  while (Date.now() < deadline) {
+    if (early !== undefined) {
+      const log = safeRead(logFile);
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`Orthanc exited early (code ${early}):\n${log.slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(`${httpUrl}/system`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) {
+        await res.arrayBuffer();
+        return { httpUrl, dicomPort, httpPort, aeTitle, pid, dir, child, logFile, stop };
+      }
+    } catch {
+      // not listening yet
+    }
+    await delay(100);
+  }
+  const log = safeRead(logFile);
+  await stop();
+  throw new Error(`Orthanc did not answer GET /system within the timeout:\n${log.slice(-4000)}`);
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Small REST helper: JSON in, JSON out, throws with the body on a non-2xx answer. */
+export async function orthancJson<T = unknown>(base: string, path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`${base}${path}`, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`Orthanc ${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
