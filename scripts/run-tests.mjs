@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Runs every compiled test (unit *.test.js and integration *.int.test.js) with node's test runner.
+// `npm test` compiles first. Pass a substring to run only matching files: npm test -- dimse
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['dist/src', 'dist/test'];
+const filter = process.argv.slice(2);
+
+function walk(dir) {
+  let out = [];
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(walk(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const files = roots.flatMap(walk).filter((f) => filter.length === 0 || filter.some((s) => f.includes(s))).sort();
+if (files.length === 0) {
+  console.error('no test files found under dist/: run `npm run build` first');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-timeout=300000', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

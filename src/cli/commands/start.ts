@@ -1,0 +1,58 @@
+import { loadConfig, type ConfigOverrides } from '../../config/load.js';
+import { createLogger } from '../../observability/log.js';
+import { startNode } from '../../node.js';
+import { intOption, parseCommandArgs } from '../parse-args.js';
+
+const HELP = `Usage: medge start [options]
+
+Runs the node: a DIMSE SCP (C-ECHO, C-STORE, C-FIND) and an HTTP server with DICOMweb
+(STOW-RS, QIDO-RS, WADO-RS), GET /api/health and GET /metrics.
+
+Options:
+  --config FILE      YAML configuration file (see medge.sample.yaml)
+  --data DIR         data directory: instances, index.sqlite, ports.json   [./data]
+  --dicom-port N     DIMSE port; 0 picks a free port                       [11112]
+  --http-port N      HTTP port; 0 picks a free port                        [8080]
+  --ae-title TITLE   this node's AE title                                  [MEDGE]
+  --log-level LEVEL  fatal, error, warn, info, debug, trace, silent        [info]
+  -h, --help         this text
+
+Precedence: defaults < configuration file < MEDGE_* environment variables < flags.
+The ports in use are printed at start and written to DIR/ports.json.`;
+
+export async function runStart(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('start', argv, {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    'dicom-port': { type: 'string' },
+    'http-port': { type: 'string' },
+    'ae-title': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const overrides: ConfigOverrides = {
+    dataDir: values.data,
+    dicom: { port: intOption('--dicom-port', values['dicom-port']), aeTitle: values['ae-title'] },
+    http: { port: intOption('--http-port', values['http-port']) },
+    log: { level: values['log-level'] as never },
+  };
+  const config = loadConfig({ file: values.config, env: process.env, overrides });
+  const log = createLogger(config.log.level);
+  const node = await startNode(config, log);
+  process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}, HTTP port ${node.ports.http}\n`);
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ event: 'signal', signal }, 'stopping');
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
+  await node.stop();
+  return 0;
+}

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isMedgeError } from '../errors.js';
+
+const HELP = `medge: edge AI node for medical imaging
+
+Usage: medge <command> [options]
+
+Commands:
+  start   run the node: DIMSE SCP, DICOMweb, HTTP API (medge start --help)
+  echo    C-ECHO a DICOM node: medge echo AE@host:port
+  send    C-STORE files to a DICOM node: medge send DIR --to AE@host:port
+
+Options:
+  -h, --help     this text; 'medge <command> --help' for a command
+  -v, --version  the version
+
+Documentation: README.md and docs/ in the package.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./commands/start.js')).runStart,
+  echo: async () => (await import('./commands/echo.js')).runEcho,
+  send: async () => (await import('./commands/send.js')).runSend,
+};
+
+/** Runs the medge command line; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (name === '-v' || name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`medge: unknown command '${name}'\n\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (isMedgeError(err)) {
+      process.stderr.write(`medge ${name}: ${err.message} [${err.code}]\n`);
+      return err.code === 'MEDGE_ERR_CLI_USAGE' ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+function version(): string {
+  const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}

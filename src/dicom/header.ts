@@ -1,0 +1,146 @@
+import dicomParser, { type DataSet } from 'dicom-parser';
+import { constants, inflateRawSync } from 'node:zlib';
+import { MedgeError } from '../errors.js';
+import { TS } from './uids.js';
+
+/** Tags as dicom-parser names them (xGGGGEEEE). */
+const PIXEL_DATA = 'x7fe00010';
+
+/** The header attributes ingest needs, read leniently (house style 2). null when absent. */
+export interface InstanceHeader {
+  sopClassUid: string | null;
+  sopInstanceUid: string | null;
+  studyInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  patientId: string | null;
+  issuerOfPatientId: string | null;
+  patientName: string | null;
+  patientBirthDate: string | null;
+  patientSex: string | null;
+  studyDate: string | null;
+  studyTime: string | null;
+  accessionNumber: string | null;
+  studyId: string | null;
+  studyDescription: string | null;
+  referringPhysicianName: string | null;
+  modality: string | null;
+  seriesNumber: string | null;
+  seriesDescription: string | null;
+  bodyPartExamined: string | null;
+  seriesDate: string | null;
+  instanceNumber: string | null;
+  rows: number | null;
+  columns: number | null;
+  numberOfFrames: string | null;
+  imagePosition: string | null;
+  imageOrientation: string | null;
+}
+
+export type HeaderParse =
+  | { kind: 'ok'; header: InstanceHeader }
+  /** The bytes end before the header does: call again with more. */
+  | { kind: 'need-more' };
+
+/**
+ * Parses a Part 10 file's dataset header with dicom-parser. `bytes` is the whole file when
+ * `complete`, else a prefix: parsing then stops at Pixel Data and a prefix that ends inside the
+ * header asks for more. With the whole file, every top-level element must fit in the bytes
+ * (a lying length is an error, PS3.5 7.1).
+ */
+export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, complete: boolean): HeaderParse {
+  let ds: DataSet;
+  try {
+    ds = dicomParser.parseDicom(bytes, {
+      untilTag: complete ? undefined : PIXEL_DATA,
+      inflater: transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian ? inflate : undefined,
+    } as dicomParser.ParseDicomOptions);
+  } catch (err) {
+    if (!complete) return { kind: 'need-more' };
+    const reason = typeof err === 'string' ? err : (err as { exception?: unknown }).exception ?? err;
+    throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `the dataset cannot be parsed: ${String(reason)}`, {});
+  }
+  if (complete) checkLengths(ds, bytes.length);
+  else if (!ds.elements[PIXEL_DATA] && !reachedEnd(ds, bytes.length)) return { kind: 'need-more' };
+  return { kind: 'ok', header: readHeader(ds) };
+}
+
+/** The deflated dataset (PS3.5 A.5) is inflated leniently, so that a prefix yields what it can. */
+function inflate(arr: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateRawSync(arr.subarray(position), { finishFlush: constants.Z_SYNC_FLUSH });
+  const out = new Uint8Array(position + inflated.length);
+  out.set(arr.subarray(0, position), 0);
+  out.set(inflated, position);
+  return out;
+}
+
+function reachedEnd(ds: DataSet, length: number): boolean {
+  return Object.values(ds.elements).some((e) => e.dataOffset + e.length >= length);
+}
+
+function checkLengths(ds: DataSet, length: number): void {
+  const dataLength = ds.byteArray.length ?? length;
+  for (const e of Object.values(ds.elements)) {
+    if (e.length !== 0xffffffff && e.dataOffset + e.length > dataLength) {
+      throw new MedgeError(
+        'MEDGE_ERR_INGEST_PARSE',
+        `element ${e.tag.slice(1, 5)},${e.tag.slice(5)} claims ${e.length} bytes but only ${dataLength - e.dataOffset} remain`,
+        { tag: e.tag },
+      );
+    }
+  }
+}
+
+function readHeader(ds: DataSet): InstanceHeader {
+  const s = (tag: string): string | null => {
+    try {
+      const v = ds.string(tag);
+      return v === undefined || v === '' ? null : v;
+    } catch {
+      return null;
+    }
+  };
+  const raw = (tag: string): string | null => {
+    const e = ds.elements[tag];
+    if (!e || e.length === 0) return null;
+    try {
+      return ds.string(tag) === undefined ? null : Buffer.from(ds.byteArray.buffer, ds.byteArray.byteOffset + e.dataOffset, e.length).toString('latin1').trim();
+    } catch {
+      return null;
+    }
+  };
+  const us = (tag: string): number | null => {
+    try {
+      return ds.uint16(tag) ?? null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    sopClassUid: s('x00080016'),
+    sopInstanceUid: s('x00080018'),
+    studyInstanceUid: s('x0020000d'),
+    seriesInstanceUid: s('x0020000e'),
+    patientId: s('x00100020'),
+    issuerOfPatientId: s('x00100021'),
+    patientName: raw('x00100010'),
+    patientBirthDate: s('x00100030'),
+    patientSex: s('x00100040'),
+    studyDate: s('x00080020'),
+    studyTime: s('x00080030'),
+    accessionNumber: s('x00080050'),
+    studyId: s('x00200010'),
+    studyDescription: s('x00081030'),
+    referringPhysicianName: raw('x00080090'),
+    modality: s('x00080060'),
+    seriesNumber: s('x00200011'),
+    seriesDescription: s('x0008103e'),
+    bodyPartExamined: s('x00180015'),
+    seriesDate: s('x00080021'),
+    instanceNumber: s('x00200013'),
+    rows: us('x00280010'),
+    columns: us('x00280011'),
+    numberOfFrames: s('x00280008'),
+    imagePosition: raw('x00200032'),
+    imageOrientation: raw('x00200037'),
+  };
+}

@@ -1,0 +1,264 @@
+import { createHash, type Hash } from 'node:crypto';
+import { MedgeError, toMedgeError } from '../errors.js';
+import { buildFileMeta, readFileMeta } from '../dicom/part10.js';
+import { parseInstanceHeader, type InstanceHeader } from '../dicom/header.js';
+import { isStorageSopClass } from '../dicom/sop-classes.js';
+import type { BlobStore, BlobWriter } from '../store/blob-store.js';
+import type { InstanceIndex } from '../store/index-db.js';
+import type { NodeEvents } from '../events/node-events.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import type { Logger } from '../observability/log.js';
+import { blobKeyFor } from './blob-key.js';
+import type { DimseDatasetMeta, Ingest, IngestContext, IngestOutcome, IngestSession } from './types.js';
+
+/** Instances up to this size are kept in memory while they arrive, so the header is parsed without re-reading. */
+const IN_MEMORY_LIMIT = 4 * 1024 * 1024;
+/** How far into a large file we read to find the end of the header; beyond this it is not parseable. */
+const HEADER_READ_LIMIT = 64 * 1024 * 1024;
+/** Free space is re-checked every this many bytes of one instance. */
+const DISK_CHECK_INTERVAL = 16 * 1024 * 1024;
+
+export interface IngestDeps {
+  store: BlobStore;
+  index: InstanceIndex;
+  events: NodeEvents;
+  metrics: MetricsRegistry;
+  log: Logger;
+  /** Refuse new instances when free disk space is below this, bytes. */
+  minFreeBytes: number;
+  /** Clock, ms since the epoch (house style 7). */
+  now?: () => number;
+}
+
+/**
+ * The one ingest path (house style 2): bytes are streamed to a temporary blob while they arrive,
+ * then the header is parsed, the blob committed durably and the instance indexed, all before the
+ * returned promise resolves, so that the caller's success answer is only ever sent for an instance
+ * that is safe (house style 5).
+ */
+export function createIngest(deps: IngestDeps): Ingest {
+  const now = deps.now ?? Date.now;
+  const received = deps.metrics.counter('medge_instances_received_total', 'Instances received and stored, by protocol and outcome');
+  const bytesIn = deps.metrics.counter('medge_bytes_received_total', 'Bytes of instances received, by protocol');
+  const errors = deps.metrics.counter('medge_ingest_errors_total', 'Instances refused, by protocol and error code');
+
+  function checkDisk(): void {
+    const free = deps.store.freeBytes();
+    if (free < deps.minFreeBytes) {
+      throw new MedgeError(
+        'MEDGE_ERR_STORE_DISK_FULL',
+        `free disk space ${formatBytes(free)} is below the configured floor store.minFreeBytes = ${formatBytes(deps.minFreeBytes)}; free space or lower the floor`,
+        { freeBytes: free, minFreeBytes: deps.minFreeBytes },
+      );
+    }
+  }
+
+  async function begin(ctx: IngestContext, dimse: DimseDatasetMeta | undefined): Promise<IngestSession> {
+    try {
+      checkDisk();
+    } catch (err) {
+      errors.inc({ protocol: ctx.protocol, code: (err as MedgeError).code });
+      throw err;
+    }
+    const writer = await deps.store.begin();
+    const session = new Session(writer, ctx, dimse, now(), checkDisk);
+    if (dimse) {
+      await session.write(
+        buildFileMeta({
+          mediaStorageSopClassUid: dimse.sopClassUid,
+          mediaStorageSopInstanceUid: dimse.sopInstanceUid,
+          transferSyntaxUid: dimse.transferSyntaxUid,
+          sourceAeTitle: ctx.callingAe ?? undefined,
+        }),
+      );
+    }
+    return {
+      write: (chunk) => session.write(chunk),
+      abort: () => session.abort(),
+      finish: async () => {
+        try {
+          const outcome = await session.finish(deps);
+          received.inc({ protocol: ctx.protocol, outcome: outcome.status });
+          bytesIn.inc({ protocol: ctx.protocol }, outcome.size);
+          if (outcome.status !== 'duplicate') deps.events.emit('instance-stored', outcome, ctx);
+          deps.log.debug({ assoc: ctx.associationId, study: outcome.studyInstanceUid, sop: outcome.sopInstanceUid, status: outcome.status, bytes: outcome.size }, 'instance stored');
+          return outcome;
+        } catch (err) {
+          const e = toMedgeError(err);
+          errors.inc({ protocol: ctx.protocol, code: e.code });
+          deps.log.warn({ assoc: ctx.associationId, code: e.code, err: e.message }, 'instance refused');
+          throw e;
+        }
+      },
+    };
+  }
+
+  const ingest: Ingest = {
+    beginPart10: (ctx) => begin(ctx, undefined),
+    beginDataset: (meta, ctx) => begin(ctx, meta),
+    async storePart10(bytes, ctx) {
+      const session = await ingest.beginPart10(ctx);
+      try {
+        await session.write(bytes);
+      } catch (err) {
+        await session.abort();
+        throw err;
+      }
+      return session.finish();
+    },
+  };
+  return ingest;
+}
+
+class Session {
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  private datasetOffset: number | undefined;
+  private transferSyntaxUid: string | undefined;
+  private hash: Hash = createHash('sha256');
+  private nextDiskCheck = DISK_CHECK_INTERVAL;
+  private closed = false;
+
+  constructor(
+    private readonly writer: BlobWriter,
+    private readonly ctx: IngestContext,
+    private readonly dimse: DimseDatasetMeta | undefined,
+    private readonly receivedAt: number,
+    private readonly checkDisk: () => void,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.closed) throw new MedgeError('MEDGE_ERR_INGEST_ABORTED', 'the instance was already finished or aborted');
+    try {
+      if (this.headBytes < IN_MEMORY_LIMIT) {
+        this.head.push(chunk);
+        this.headBytes += chunk.length;
+      }
+      if (this.datasetOffset !== undefined) this.hash.update(chunk);
+      else if (this.tryReadMeta()) this.hash.update(Buffer.concat(this.head).subarray(this.datasetOffset));
+      if (this.writer.bytesWritten + chunk.length >= this.nextDiskCheck) {
+        this.nextDiskCheck += DISK_CHECK_INTERVAL;
+        this.checkDisk();
+      }
+      await this.writer.write(chunk);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /**
+   * Reads the file meta once enough bytes are in; true when it was found. The dataset hash covers
+   * the bytes after the meta only, so DIMSE and STOW copies of one dataset compare equal.
+   */
+  private tryReadMeta(): boolean {
+    const meta = readFileMeta(this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head));
+    if (meta === undefined) {
+      if (this.headBytes >= IN_MEMORY_LIMIT) throw notDicom('the file meta information does not end');
+      return false;
+    }
+    if (meta === null) throw notDicom('no DICM prefix or no Transfer Syntax UID in the file meta information (PS3.10 7.1)');
+    this.datasetOffset = meta.datasetOffset;
+    this.transferSyntaxUid = meta.transferSyntaxUid;
+    return true;
+  }
+
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.head.length = 0;
+    await this.writer.abort();
+  }
+
+  async finish(deps: IngestDeps): Promise<IngestOutcome> {
+    if (this.closed) throw new MedgeError('MEDGE_ERR_INGEST_ABORTED', 'the instance was already finished or aborted');
+    try {
+      if (this.datasetOffset === undefined || this.transferSyntaxUid === undefined) {
+        throw notDicom(this.writer.bytesWritten === 0 ? 'the object is empty' : 'the object is not a DICOM Part 10 file');
+      }
+      const header = await this.parseHeader();
+      const ids = this.checkIdentity(header);
+      const sha256 = this.hash.digest('hex');
+      const size = this.writer.bytesWritten;
+      const existing = deps.index.getInstance(ids.sopInstanceUid);
+      if (existing && existing.sha256 === sha256) {
+        await this.abort();
+        return { ...ids, status: 'duplicate', transferSyntaxUid: this.transferSyntaxUid, size: existing.size, receivedAt: this.receivedAt };
+      }
+      const blobKey = blobKeyFor(ids.studyInstanceUid, ids.seriesInstanceUid, ids.sopInstanceUid, sha256);
+      this.closed = true;
+      this.head.length = 0;
+      await this.writer.commit(blobKey);
+      let recorded;
+      try {
+        recorded = deps.index.record({
+          ...header,
+          ...ids,
+          transferSyntaxUid: this.transferSyntaxUid,
+          blobKey,
+          size,
+          sha256,
+          datasetOffset: this.datasetOffset,
+          receivedAt: this.receivedAt,
+          protocol: this.ctx.protocol,
+          callingAe: this.ctx.callingAe ?? null,
+          associationId: this.ctx.associationId ?? null,
+          remoteAddress: this.ctx.remoteAddress ?? null,
+        });
+      } catch (err) {
+        await deps.store.delete(blobKey);
+        throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot index the instance: ${(err as Error).message}`, { sop: ids.sopInstanceUid }, err);
+      }
+      if (recorded.kind === 'replaced' && recorded.previousBlobKey !== blobKey) await deps.store.delete(recorded.previousBlobKey);
+      const status = recorded.kind === 'inserted' ? 'stored' : recorded.kind === 'replaced' ? 'replaced' : 'duplicate';
+      return { ...ids, status, transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt };
+    } catch (err) {
+      await this.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async parseHeader(): Promise<InstanceHeader> {
+    const total = this.writer.bytesWritten;
+    const ts = this.transferSyntaxUid!;
+    if (total <= IN_MEMORY_LIMIT) {
+      const parsed = parseInstanceHeader(Buffer.concat(this.head), ts, true);
+      if (parsed.kind === 'ok') return parsed.header;
+    }
+    for (let length = 1024 * 1024; ; length *= 4) {
+      const complete = length >= total;
+      const bytes = await this.writer.readRange(0, Math.min(length, total));
+      const parsed = parseInstanceHeader(bytes, ts, complete);
+      if (parsed.kind === 'ok') return parsed.header;
+      if (complete || length >= HEADER_READ_LIMIT) {
+        throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `the dataset header cannot be parsed within the first ${formatBytes(Math.min(length, total))}`);
+      }
+    }
+  }
+
+  private checkIdentity(h: InstanceHeader): { sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string } {
+    const missing = (['sopClassUid', 'sopInstanceUid', 'studyInstanceUid', 'seriesInstanceUid'] as const).filter((k) => !h[k]);
+    if (missing.length > 0) {
+      throw new MedgeError('MEDGE_ERR_INGEST_MISSING_UID', `the dataset has no ${missing.join(', ')}`, { missing });
+    }
+    if (this.dimse && (this.dimse.sopInstanceUid !== h.sopInstanceUid || this.dimse.sopClassUid !== h.sopClassUid)) {
+      throw new MedgeError(
+        'MEDGE_ERR_INGEST_UID_MISMATCH',
+        `the C-STORE command names SOP instance ${this.dimse.sopInstanceUid} of class ${this.dimse.sopClassUid} but the dataset holds ${h.sopInstanceUid} of class ${h.sopClassUid}`,
+        { commandSop: this.dimse.sopInstanceUid, datasetSop: h.sopInstanceUid },
+      );
+    }
+    if (!isStorageSopClass(h.sopClassUid!)) {
+      throw new MedgeError('MEDGE_ERR_INGEST_SOP_CLASS', `SOP class ${h.sopClassUid} is not a storage SOP class this node accepts`, { sopClassUid: h.sopClassUid });
+    }
+    return { sopClassUid: h.sopClassUid!, sopInstanceUid: h.sopInstanceUid!, studyInstanceUid: h.studyInstanceUid!, seriesInstanceUid: h.seriesInstanceUid! };
+  }
+}
+
+function notDicom(reason: string): MedgeError {
+  return new MedgeError('MEDGE_ERR_INGEST_NOT_DICOM', `not a DICOM file: ${reason}`);
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}

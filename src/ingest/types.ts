@@ -1,0 +1,55 @@
+/** Who brought an instance: recorded with it for the timeline (DESIGN.md, "The clock"). */
+export interface IngestContext {
+  protocol: 'dimse' | 'stow';
+  /** Calling AE title of the association (DIMSE) or null. */
+  callingAe?: string | null;
+  /** Association id (DIMSE) or request id (STOW-RS), the correlation id in logs. */
+  associationId?: string | null;
+  remoteAddress?: string | null;
+}
+
+/** What a DIMSE C-STORE request says of the dataset that follows (PS3.7 9.1.1). */
+export interface DimseDatasetMeta {
+  /** Affected SOP Class UID of the command. */
+  sopClassUid: string;
+  /** Affected SOP Instance UID of the command. */
+  sopInstanceUid: string;
+  /** Transfer syntax of the accepted presentation context. */
+  transferSyntaxUid: string;
+}
+
+export interface IngestOutcome {
+  /** stored: new; duplicate: the same dataset was already stored (nothing written); replaced: a new version. */
+  status: 'stored' | 'duplicate' | 'replaced';
+  sopClassUid: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  transferSyntaxUid: string;
+  /** Bytes of the Part 10 file. */
+  size: number;
+  /** Arrival time, ms since the epoch. */
+  receivedAt: number;
+}
+
+/**
+ * One instance on its way in. Bytes are written as they arrive (a slow disk slows `write`, which
+ * is the caller's backpressure); `finish` makes the instance durable and indexed, or throws a
+ * MedgeError (MEDGE_ERR_INGEST_*, MEDGE_ERR_STORE_DISK_FULL, MEDGE_ERR_STORE_IO) and leaves nothing.
+ */
+export interface IngestSession {
+  write(chunk: Buffer): Promise<void>;
+  finish(): Promise<IngestOutcome>;
+  /** Drops everything written so far (connection lost, request aborted). Safe to call twice. */
+  abort(): Promise<void>;
+}
+
+/** The one path every received instance takes (house style 2). */
+export interface Ingest {
+  /** STOW-RS and files: the bytes are a whole PS3.10 file (preamble, meta, dataset). */
+  beginPart10(ctx: IngestContext): Promise<IngestSession>;
+  /** DIMSE C-STORE: the bytes are the dataset alone, in the presentation context's transfer syntax. */
+  beginDataset(meta: DimseDatasetMeta, ctx: IngestContext): Promise<IngestSession>;
+  /** Convenience for whole files held in memory: beginPart10, one write, finish. */
+  storePart10(bytes: Buffer, ctx: IngestContext): Promise<IngestOutcome>;
+}

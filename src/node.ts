@@ -1,0 +1,86 @@
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { MedgeConfig } from './config/schema.js';
+import { createLogger, type Logger } from './observability/log.js';
+import { MetricsRegistry } from './observability/metrics.js';
+import { NodeEvents } from './events/node-events.js';
+import { createFsBlobStore } from './store/fs-blob-store.js';
+import { InstanceIndex, openIndexDb } from './store/index-db.js';
+import { reconcileStore } from './store/reconcile.js';
+import { createIngest } from './ingest/ingest.js';
+import { createDimseServer } from './dimse/scp.js';
+import { createHttpApp } from './http/app.js';
+
+export interface RunningNode {
+  ports: { dicom: number; http: number };
+  status(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root (house style 6 and 7): builds every part with explicit dependencies, in
+ * dependency order, starts the listeners, and stops them in reverse. A listener that cannot start
+ * rejects the returned promise with the reason.
+ */
+export async function startNode(config: MedgeConfig, log: Logger = createLogger(config.log.level)): Promise<RunningNode> {
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const startedAt = Date.now();
+  const metrics = new MetricsRegistry();
+  const events = new NodeEvents();
+  const store = createFsBlobStore(dataDir);
+  const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
+  const repair = await reconcileStore(store, index, log);
+  const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
+
+  const health = () => {
+    const free = store.freeBytes();
+    const diskOk = free >= config.store.minFreeBytes;
+    return {
+      status: diskOk ? 'ok' : 'degraded',
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      aeTitle: config.dicom.aeTitle,
+      ports: { dicom: dimsePort, http: httpPort },
+      disk: { freeBytes: free, minFreeBytes: config.store.minFreeBytes, ok: diskOk },
+      index: index.counts(),
+      dimse: dimse.status(),
+      lastRepair: repair,
+    };
+  };
+  metrics.gauge('medge_disk_free_bytes', 'Free bytes on the volume of the data directory', (g) => g.set({}, store.freeBytes()));
+
+  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log });
+  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health });
+
+  let dimsePort = 0;
+  let httpPort = 0;
+  try {
+    dimsePort = (await dimse.start()).port;
+    await http.listen({ port: config.http.port, host: config.http.host });
+    const address = http.server.address();
+    httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+  } catch (err) {
+    await http.close().catch(() => undefined);
+    await dimse.stop().catch(() => undefined);
+    index.close();
+    throw err;
+  }
+
+  const ports = { dicom: dimsePort, http: httpPort };
+  // Written atomically so that a script polling for it never reads half a file.
+  const portsFile = join(dataDir, 'ports.json');
+  await writeFile(`${portsFile}.tmp`, JSON.stringify({ ...ports, pid: process.pid }) + '\n');
+  await rename(`${portsFile}.tmp`, portsFile);
+  log.info({ event: 'node-started', aeTitle: config.dicom.aeTitle, ...ports, dataDir }, 'medge node started');
+
+  return {
+    ports,
+    status: health,
+    async stop() {
+      await dimse.stop();
+      await http.close();
+      index.close();
+      log.info({ event: 'node-stopped' }, 'medge node stopped');
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where instance files live (house style 1): a filesystem backend (fs-blob-store.ts) and an
+ * in-memory twin (memory-blob-store.ts). Keys are relative paths chosen by the caller.
+ *
+ * Durability contract: when `commit` resolves, the bytes and the name are on stable storage
+ * (file fdatasync'd, renamed, directory fsync'd). An uncommitted writer leaves nothing under
+ * any key; `abort` removes its temporary data.
+ */
+export interface BlobWriter {
+  /** Appends bytes; resolves when the backend has taken them (backpressure for the caller). */
+  write(chunk: Buffer): Promise<void>;
+  readonly bytesWritten: number;
+  /** Reads back bytes [start, start+length) written so far (for header parsing). */
+  readRange(start: number, length: number): Promise<Buffer>;
+  /** Makes the written bytes durable under `key`, replacing nothing: the key must be new. */
+  commit(key: string): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface BlobStore {
+  begin(): Promise<BlobWriter>;
+  /** Streams a stored blob; throws MEDGE_ERR_STORE_NOT_FOUND when absent. */
+  createReadStream(key: string): Readable;
+  read(key: string): Promise<Buffer>;
+  size(key: string): Promise<number | undefined>;
+  delete(key: string): Promise<void>;
+  /** Every committed key, for start-up reconciliation with the index. */
+  list(): AsyncIterable<string>;
+  /** Free bytes on the volume holding the store. */
+  freeBytes(): number;
+  /** Removes temporary data left by a crash. */
+  cleanTemporary(): Promise<number>;
+}

@@ -1,0 +1,175 @@
+import { createReadStream, statfsSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { MedgeError } from '../errors.js';
+import type { BlobStore, BlobWriter } from './blob-store.js';
+
+const TMP_DIR = 'tmp';
+const BLOB_DIR = 'instances';
+
+/**
+ * Blob store on a local filesystem. A blob is written to `tmp/`, fdatasync'd, renamed into
+ * `instances/<key>`, and the destination directory fsync'd, so that a committed blob survives a
+ * crash or power loss and a half-written one never appears under a key (rename is atomic, POSIX).
+ */
+export function createFsBlobStore(root: string): BlobStore {
+  const tmpRoot = join(root, TMP_DIR);
+  const blobRoot = join(root, BLOB_DIR);
+  const knownDirs = new Set<string>();
+
+  async function ensureDir(dir: string): Promise<void> {
+    if (knownDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    // A new directory entry is only durable once its parent is synced too.
+    await fsyncDir(dirname(dir));
+    knownDirs.add(dir);
+  }
+
+  const pathOf = (key: string) => {
+    const p = join(blobRoot, key);
+    if (!p.startsWith(blobRoot + sep)) throw new MedgeError('MEDGE_ERR_STORE_IO', `invalid blob key ${key}`, { key });
+    return p;
+  };
+
+  return {
+    async begin(): Promise<BlobWriter> {
+      await ensureDir(tmpRoot);
+      const tmpPath = join(tmpRoot, `${Date.now()}-${randomBytes(6).toString('hex')}.part`);
+      let handle: FileHandle;
+      try {
+        handle = await open(tmpPath, 'wx');
+      } catch (err) {
+        throw ioError('cannot create a temporary file', tmpPath, err);
+      }
+      return new FsBlobWriter(handle, tmpPath, async (key) => {
+        const dest = pathOf(key);
+        await ensureDir(dirname(dest));
+        await rename(tmpPath, dest);
+        await fsyncDir(dirname(dest));
+      });
+    },
+
+    createReadStream(key: string): Readable {
+      return createReadStream(pathOf(key));
+    },
+
+    async read(key: string): Promise<Buffer> {
+      try {
+        return await readFile(pathOf(key));
+      } catch (err) {
+        throw notFoundOrIo(key, err);
+      }
+    },
+
+    async size(key: string): Promise<number | undefined> {
+      try {
+        return (await stat(pathOf(key))).size;
+      } catch {
+        return undefined;
+      }
+    },
+
+    async delete(key: string): Promise<void> {
+      await rm(pathOf(key), { force: true });
+    },
+
+    async *list(): AsyncIterable<string> {
+      let entries: string[];
+      try {
+        entries = await readdir(blobRoot, { recursive: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        if (entry.endsWith('.dcm')) yield relative(blobRoot, join(blobRoot, entry)).split(sep).join('/');
+      }
+    },
+
+    freeBytes(): number {
+      const s = statfsSync(root);
+      return s.bavail * s.bsize;
+    },
+
+    async cleanTemporary(): Promise<number> {
+      let names: string[];
+      try {
+        names = await readdir(tmpRoot);
+      } catch {
+        return 0;
+      }
+      await Promise.all(names.map((n) => rm(join(tmpRoot, n), { force: true })));
+      return names.length;
+    },
+  };
+}
+
+class FsBlobWriter implements BlobWriter {
+  bytesWritten = 0;
+  private done = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly tmpPath: string,
+    private readonly publish: (key: string) => Promise<void>,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.bytesWritten);
+      offset += bytesWritten;
+      this.bytesWritten += bytesWritten;
+    }
+  }
+
+  async readRange(start: number, length: number): Promise<Buffer> {
+    const n = Math.max(0, Math.min(length, this.bytesWritten - start));
+    const buf = Buffer.allocUnsafe(n);
+    const { bytesRead } = await this.handle.read(buf, 0, n, start);
+    return buf.subarray(0, bytesRead);
+  }
+
+  async commit(key: string): Promise<void> {
+    try {
+      await this.handle.datasync();
+      await this.handle.close();
+      this.done = true;
+      await this.publish(key);
+    } catch (err) {
+      await this.abort();
+      throw ioError('cannot make the instance durable', this.tmpPath, err);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.handle.close().catch(() => undefined);
+    }
+    await rm(this.tmpPath, { force: true });
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+function ioError(what: string, path: string, err: unknown): MedgeError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return new MedgeError('MEDGE_ERR_STORE_DISK_FULL', `${what}: the disk is full`, { path }, err);
+  return new MedgeError('MEDGE_ERR_STORE_IO', `${what} (${path}): ${(err as Error).message}`, { path, errno: code }, err);
+}
+
+function notFoundOrIo(key: string, err: unknown): MedgeError {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new MedgeError('MEDGE_ERR_STORE_NOT_FOUND', `no stored blob ${key}`, { key }, err);
+  }
+  return ioError('cannot read a stored blob', key, err);
+}

@@ -1,0 +1,50 @@
+import { Readable } from 'node:stream';
+import { MedgeError } from '../errors.js';
+import type { BlobStore, BlobWriter } from './blob-store.js';
+
+/** In-memory twin of the filesystem blob store, for tests (house style 1). */
+export function createMemoryBlobStore(options: { freeBytes?: () => number } = {}): BlobStore {
+  const blobs = new Map<string, Buffer>();
+  const get = (key: string) => {
+    const b = blobs.get(key);
+    if (!b) throw new MedgeError('MEDGE_ERR_STORE_NOT_FOUND', `no stored blob ${key}`, { key });
+    return b;
+  };
+  return {
+    async begin(): Promise<BlobWriter> {
+      const chunks: Buffer[] = [];
+      let aborted = false;
+      let bytesWritten = 0;
+      const writer: BlobWriter = {
+        get bytesWritten() {
+          return bytesWritten;
+        },
+        async write(chunk) {
+          chunks.push(Buffer.from(chunk));
+          bytesWritten += chunk.length;
+        },
+        async readRange(start, length) {
+          return Buffer.concat(chunks).subarray(start, start + length);
+        },
+        async commit(key) {
+          if (aborted) throw new MedgeError('MEDGE_ERR_STORE_IO', 'writer was aborted', { key });
+          blobs.set(key, Buffer.concat(chunks));
+        },
+        async abort() {
+          aborted = true;
+          chunks.length = 0;
+        },
+      };
+      return writer;
+    },
+    createReadStream: (key) => Readable.from([get(key)]),
+    read: async (key) => get(key),
+    size: async (key) => blobs.get(key)?.length,
+    delete: async (key) => void blobs.delete(key),
+    async *list() {
+      yield* [...blobs.keys()];
+    },
+    freeBytes: () => options.freeBytes?.() ?? Number.MAX_SAFE_INTEGER,
+    cleanTemporary: async () => 0,
+  };
+}
