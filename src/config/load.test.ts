@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './load.js';
+import { DEFAULT_CONFIG } from './schema.js';
+import { isMedgeError } from '../errors.js';
+
+test('defaults validate', () => {
+  assert.deepEqual(loadConfig(), DEFAULT_CONFIG);
+});
+
+test('file, then MEDGE_* variables, then flags', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-config-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'medge.yaml');
+  await writeFile(file, 'dicom:\n  aeTitle: FROMFILE\n  port: 104\nhttp:\n  port: 9000\n');
+  const config = loadConfig({
+    file,
+    env: { MEDGE_DICOM_PORT: '4242', MEDGE_DATA_DIR: '/srv/medge', MEDGE_STORE_MIN_FREE_BYTES: '5000000000', HOME: '/x' },
+    overrides: { http: { port: 0 } },
+  });
+  assert.equal(config.dicom.aeTitle, 'FROMFILE');
+  assert.equal(config.dicom.port, 4242);
+  assert.equal(config.http.port, 0);
+  assert.equal(config.dataDir, '/srv/medge');
+  assert.equal(config.store.minFreeBytes, 5_000_000_000);
+});
+
+test('every problem is reported with the key that has it', () => {
+  assert.throws(
+    () => loadConfig({ env: { MEDGE_DICOM_PORT: '70000', MEDGE_DICOM_AE_TITLE: 'A\\B' }, overrides: { http: { port: -1 } } }),
+    (err) => {
+      assert.ok(isMedgeError(err, 'MEDGE_ERR_CONFIG_INVALID'));
+      assert.match(err.message, /dicom\.port must be a whole number from 0 to 65535/);
+      assert.match(err.message, /dicom\.aeTitle must be an AE title/);
+      assert.match(err.message, /http\.port/);
+      return true;
+    },
+  );
+});
+
+test('unknown keys and unreadable files are named', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-config-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bad.yaml');
+  await writeFile(file, 'dicom:\n  portt: 1\n');
+  assert.throws(() => loadConfig({ file }), /dicom\.portt is not a known configuration key/);
+  await writeFile(file, 'dicom: [unclosed\n');
+  assert.throws(() => loadConfig({ file }), (err) => isMedgeError(err, 'MEDGE_ERR_CONFIG_FILE'));
+  assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml') }), /cannot read configuration file/);
+});
+
+test('the sample configuration file is valid and complete', () => {
+  const sample = new URL('../../../medge.sample.yaml', import.meta.url).pathname;
+  assert.deepEqual(loadConfig({ file: sample }), DEFAULT_CONFIG);
+});
