@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ingest } from '../ingest/types.js';
+import type { Db, InstanceIndex } from '../store/index-db.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { Logger } from '../observability/log.js';
+import { registerStowRoutes } from './stow-routes.js';
+
+export interface DicomwebDeps {
+  ingest: Ingest;
+  db: Db;
+  index: InstanceIndex;
+  store: BlobStore;
+  log: Logger;
+}
+
+/** The DICOMweb services (PS3.18 10.4 WADO-RS, 10.5 STOW-RS, 10.6 QIDO-RS), mounted by the HTTP app. */
+export async function registerDicomweb(app: FastifyInstance, deps: DicomwebDeps): Promise<void> {
+  // STOW-RS replaces the body parsers, so it lives in a scope of its own.
+  await app.register(async (scope) => registerStowRoutes(scope, deps));
+}

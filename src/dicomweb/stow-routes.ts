@@ -1,0 +1,104 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isMedgeError, MedgeError } from '../errors.js';
+import type { Ingest, IngestContext } from '../ingest/types.js';
+import type { Logger } from '../observability/log.js';
+import { parseMediaType } from './media-type.js';
+import { readMultipart } from './multipart-reader.js';
+import { StowPart, type PartResult } from './stow-part.js';
+import { stowAnswer } from './stow-response.js';
+import { FAILURE_REASON } from './stow-failure.js';
+import { urlsFor } from './urls.js';
+
+export interface StowDeps {
+  ingest: Ingest;
+  log: Logger;
+}
+
+const DICOM = 'application/dicom';
+const DICOM_JSON = 'application/dicom+json';
+
+/**
+ * STOW-RS, the Studies Store transaction (PS3.18 10.5): `POST /studies` and `POST /studies/{study}`
+ * with a multipart/related body of application/dicom parts (10.5.1.2, 8.6.1.2). The body is
+ * streamed part by part into the ingest; it is never held in memory.
+ *
+ * Must be registered in its own encapsulated scope: it replaces the scope's body parsers with one
+ * that hands the raw request stream to the handler.
+ */
+export function registerStowRoutes(app: FastifyInstance, deps: StowDeps): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  const handler = (request: FastifyRequest<{ Params: { study?: string } }>, reply: FastifyReply) => storeInstances(request, reply, deps);
+  app.post('/studies', handler);
+  app.post('/studies/:study', handler);
+}
+
+async function storeInstances(request: FastifyRequest<{ Params: { study?: string } }>, reply: FastifyReply, deps: StowDeps): Promise<unknown> {
+  const { boundary, rootType } = checkContentType(request.headers['content-type']);
+  const targetStudy = request.params.study;
+  const ctx: IngestContext = { protocol: 'stow', associationId: request.id, remoteAddress: request.ip };
+  const results: PartResult[] = [];
+  let current: StowPart | undefined;
+  let inPart = false;
+  const started = Date.now();
+
+  try {
+    for await (const ev of readMultipart(request.body as Readable, boundary)) {
+      if (ev.kind === 'part') {
+        inPart = true;
+        const type = parseMediaType(ev.headers['content-type'])?.essence ?? rootType;
+        if (type === DICOM) {
+          current = new StowPart(deps.ingest, ctx, targetStudy);
+        } else {
+          current = undefined;
+          results.push(StowPart.refused(new MedgeError('MEDGE_ERR_DICOMWEB_MEDIA_TYPE', `part ${ev.index} is ${type}, not ${DICOM}`, { part: ev.index, type })));
+        }
+      } else if (ev.kind === 'data') {
+        // Awaiting the ingest here is the backpressure: the next chunk is read only after this one is written.
+        if (current) await current.write(ev.chunk);
+      } else {
+        inPart = false;
+        if (current) results.push(await current.end());
+        current = undefined;
+      }
+    }
+  } catch (err) {
+    await current?.abort();
+    const e = isMedgeError(err) ? err : new MedgeError('MEDGE_ERR_INGEST_ABORTED', `the STOW-RS request body was cut off: ${(err as Error).message}`, {}, err);
+    // Parts already stored stay stored and are reported; with none, the request is a bad request.
+    if (results.length === 0) throw e;
+    if (inPart) results.push({ ok: false, reason: FAILURE_REASON.cannotUnderstand, error: e });
+    deps.log.warn({ req: request.id, code: e.code, err: e.message }, 'STOW-RS body ended badly after some parts');
+  }
+  if (results.length === 0) throw new MedgeError('MEDGE_ERR_DICOMWEB_MULTIPART', 'the multipart/related body has no parts', {});
+
+  const answer = stowAnswer(results, urlsFor(request), targetStudy);
+  const failed = results.filter((r) => !r.ok) as Extract<PartResult, { ok: false }>[];
+  deps.log.info(
+    { req: request.id, event: 'stow', stored: results.length - failed.length, failed: failed.length, status: answer.status, ms: Date.now() - started, failures: failed.map((f) => `${f.error.code}: ${f.error.message}`) },
+    'STOW-RS request answered',
+  );
+  return reply.status(answer.status).header('content-type', DICOM_JSON).send(answer.body);
+}
+
+/**
+ * PS3.18 10.5.1.2: `multipart/related; type="application/dicom"; boundary=...`. A missing type
+ * parameter is tolerated (each part's own Content-Type then decides); another root type, such as
+ * application/dicom+json with bulk data parts, is not supported and answered 415.
+ */
+function checkContentType(header: string | undefined): { boundary: string; rootType: string } {
+  const mt = parseMediaType(header);
+  if (!mt || mt.essence !== 'multipart/related') {
+    throw new MedgeError('MEDGE_ERR_DICOMWEB_MEDIA_TYPE', `STOW-RS takes multipart/related; type="${DICOM}", not ${mt?.essence ?? 'a body without Content-Type'}`, {
+      contentType: mt?.essence ?? null,
+    });
+  }
+  const rootType = (mt.params.type ?? DICOM).toLowerCase();
+  if (rootType !== DICOM) {
+    throw new MedgeError('MEDGE_ERR_DICOMWEB_MEDIA_TYPE', `STOW-RS here takes multipart/related parts of type ${DICOM} only, not ${rootType}`, { type: rootType });
+  }
+  const boundary = mt.params.boundary;
+  if (!boundary) throw new MedgeError('MEDGE_ERR_DICOMWEB_MULTIPART', 'the multipart/related Content-Type has no boundary parameter', {});
+  return { boundary, rootType };
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Ingest } from '../ingest/types.js';
+import type { Db, InstanceIndex } from '../store/index-db.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import type { Logger } from '../observability/log.js';
+import { installErrorHandler } from './error-handler.js';
+import { registerDicomweb } from '../dicomweb/routes.js';
+
+export interface HttpAppDeps {
+  ingest: Ingest;
+  db: Db;
+  index: InstanceIndex;
+  store: BlobStore;
+  metrics: MetricsRegistry;
+  log: Logger;
+  /** The node's health, answered as JSON by GET /api/health. */
+  health: () => object;
+}
+
+/** Prometheus text exposition format (the one MetricsRegistry.render writes). */
+const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * Builds the HTTP app (not yet listening): health, metrics and DICOMweb (PS3.18) under /dicom-web.
+ * The caller listens (`app.listen({ port, host })`) and closes it.
+ */
+export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the generic parameters differ only in name.
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    // fastify's per-request logs carry the URL, and QIDO URLs carry patient IDs (house style 12).
+    disableRequestLogging: true,
+    genReqId: () => randomUUID(),
+    // Large STOW-RS uploads and WADO-RS downloads take as long as the network needs.
+    requestTimeout: 0,
+  });
+  installErrorHandler(app, deps.log);
+  const requests = deps.metrics.counter('medge_http_requests_total', 'HTTP requests answered, by route and status class');
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: `${Math.floor(reply.statusCode / 100)}xx` });
+  });
+
+  app.get('/api/health', async () => deps.health());
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', METRICS_CONTENT_TYPE).send(deps.metrics.render()));
+
+  app.register(async (scope) => registerDicomweb(scope, deps), { prefix: '/dicom-web' });
+  return app;
+}
