@@ -1,0 +1,74 @@
+/**
+ * Test-only wiring shared by the DIMSE integration tests: a real SCP over the real ingest, blob
+ * store and SQLite index in a temporary directory, and a runner for dcmtk tools with TCP_NODELAY.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MedgeConfig } from '../config/schema.js';
+import { DEFAULT_CONFIG } from '../config/schema.js';
+import { NodeEvents } from '../events/node-events.js';
+import { createIngest } from '../ingest/ingest.js';
+import { createLogger } from '../observability/log.js';
+import { MetricsRegistry } from '../observability/metrics.js';
+import { createFsBlobStore } from '../store/fs-blob-store.js';
+import { InstanceIndex, openIndexDb } from '../store/index-db.js';
+import { createDimseServer, type DimseServer } from './scp.js';
+
+export interface TestScp {
+  server: DimseServer;
+  port: number;
+  dir: string;
+  index: InstanceIndex;
+  events: NodeEvents;
+  metrics: MetricsRegistry;
+  close(): Promise<void>;
+}
+
+export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}): Promise<TestScp> {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-scp-'));
+  const config: MedgeConfig['dicom'] = { ...DEFAULT_CONFIG.dicom, host: '127.0.0.1', port: 0, aeTitle: 'MEDGE', ...overrides };
+  const events = new NodeEvents();
+  const metrics = new MetricsRegistry();
+  const log = createLogger(process.env.MEDGE_TEST_LOG ?? 'silent');
+  await mkdir(join(dir, 'store'), { recursive: true });
+  const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
+  const ingest = createIngest({ store: createFsBlobStore(join(dir, 'store')), index, events, metrics, log, minFreeBytes: 0 });
+  const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log });
+  const { port } = await server.start();
+  return {
+    server,
+    port,
+    dir,
+    index,
+    events,
+    metrics,
+    async close() {
+      await server.stop();
+      index.db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ToolResult {
+  code: number | null;
+  output: string;
+}
+
+/** Runs a dcmtk tool with TCP_NODELAY=1 (DESIGN.md), collecting stdout and stderr together. */
+export function runTool(cmd: string, args: string[], timeoutMs = 60_000): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, TCP_NODELAY: '1' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}

@@ -1,0 +1,234 @@
+/**
+ * One association accepted by the SCP: the acceptor side of the PS3.8 9.2 state machine (awaiting
+ * A-ASSOCIATE-RQ under ARTIM, established, released/aborted) and the DIMSE message dispatch
+ * (PS3.7 9.1: C-ECHO, C-STORE, C-FIND, C-CANCEL). Unexpected PDUs are answered with A-ABORT.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { MedgeConfig } from '../config/schema.js';
+import type { NodeEvents } from '../events/node-events.js';
+import type { Ingest } from '../ingest/types.js';
+import type { Logger } from '../observability/log.js';
+import type { Db } from '../store/index-db.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/uids.js';
+import { decodeCommand, type DimseCommand } from './command.js';
+import { Connection } from './connection.js';
+import { malformed } from './pdu-associate.js';
+import { checkAssociation, negotiateContexts, type AcceptedContext, type Rejection } from './negotiation.js';
+import { encodeAssociateAc } from './pdu-associate.js';
+import { encodeAssociateRj, encodeReleaseRp, type Pdu, type Pdv } from './pdu.js';
+import { AbortReason, AbortSource, CommandField } from './pdu-constants.js';
+import { createStoreReceiver, type StoreReceiver } from './scp-store.js';
+import { startFind, type FindJob } from './scp-find.js';
+import { Status } from './status.js';
+
+export interface AssociationDeps {
+  config: MedgeConfig['dicom'];
+  ingest: Ingest;
+  db: Db;
+  events: NodeEvents;
+  log: Logger;
+  /** Associations being served now, this one excluded. */
+  activeCount(): number;
+  onResult(result: 'accepted' | 'rejected' | 'aborted' | 'released', why?: Rejection['why']): void;
+}
+
+/** A command set is a few hundred bytes; refuse absurd ones instead of buffering them. */
+const MAX_COMMAND_BYTES = 64 * 1024;
+/** C-FIND identifiers are small flat datasets. */
+const MAX_IDENTIFIER_BYTES = 1024 * 1024;
+
+type DataSink = (fragment: Buffer, last: boolean) => void | Promise<void>;
+
+export class ScpAssociation {
+  readonly id = randomBytes(4).toString('hex');
+  callingAe = '';
+  instances = 0;
+  private readonly conn: Connection;
+  private readonly log: Logger;
+  private state: 'awaiting-rq' | 'established' | 'released' = 'awaiting-rq';
+  private contexts = new Map<number, AcceptedContext>();
+  private commandParts: Buffer[] = [];
+  private commandBytes = 0;
+  private sink: DataSink | undefined;
+  private store: StoreReceiver | undefined;
+  private readonly finds = new Map<number, FindJob>();
+  readonly closed: Promise<void>;
+
+  constructor(socket: Socket, private readonly deps: AssociationDeps) {
+    this.log = deps.log.child({ assoc: this.id });
+    let resolveClosed!: () => void;
+    this.closed = new Promise((r) => (resolveClosed = r));
+    this.conn = new Connection(socket, {
+      maxPduLength: deps.config.maxPduLength,
+      log: this.log,
+      onPdu: (pdu) => this.onPdu(pdu),
+      onClosed: ({ error }) => {
+        if (this.state !== 'released') deps.onResult('aborted');
+        if (error) this.log.debug({ event: 'association-closed', code: error.code });
+        const store = this.store;
+        this.store = undefined;
+        for (const f of this.finds.values()) f.cancel();
+        void (store ? store.abort() : Promise.resolve()).finally(resolveClosed);
+      },
+    });
+    // PS3.8 9.1.5: ARTIM runs from transport connect until the A-ASSOCIATE-RQ arrives.
+    this.conn.startArtim(deps.config.artimTimeoutMs, () => {
+      this.log.warn({ event: 'artim-expired', state: this.state });
+      this.conn.destroy();
+    });
+  }
+
+  /** Sends A-ABORT (service-user) and closes, for server shutdown. */
+  abort(): void {
+    this.conn.abort(AbortSource.ServiceUser, AbortReason.NotSpecified);
+  }
+
+  private onPdu(pdu: Pdu): void | Promise<void> {
+    if (this.state === 'awaiting-rq') {
+      if (pdu.type !== 'associate-rq') return this.unexpected(pdu.type);
+      return this.onAssociateRq(pdu.rq);
+    }
+    switch (pdu.type) {
+      case 'p-data':
+        return this.onPData(pdu.pdvs);
+      case 'release-rq':
+        return this.onRelease();
+      case 'abort':
+        this.log.info({ event: 'association-aborted-by-peer', source: pdu.source, reason: pdu.reason });
+        this.conn.destroy();
+        return;
+      default:
+        return this.unexpected(pdu.type);
+    }
+  }
+
+  private unexpected(type: string): void {
+    this.conn.abort(AbortSource.ServiceProvider, AbortReason.UnexpectedPdu);
+    this.log.warn({ event: 'pdu-malformed', reason: `unexpected ${type} in state ${this.state}` });
+  }
+
+  private async onAssociateRq(rq: Extract<Pdu, { type: 'associate-rq' }>['rq']): Promise<void> {
+    this.conn.stopArtim();
+    this.callingAe = rq.callingAe;
+    const remote = this.conn.socket.remoteAddress ?? '';
+    const rejection = checkAssociation(rq, this.deps.config, remote, this.deps.activeCount());
+    if (rejection) {
+      this.log.warn({ event: 'association-rejected', callingAe: rq.callingAe, calledAe: rq.calledAe, why: rejection.why });
+      this.deps.onResult('rejected', rejection.why);
+      this.state = 'released';
+      await this.conn.send(encodeAssociateRj(rejection.result, rejection.source, rejection.reason));
+      this.conn.end();
+      return;
+    }
+    const { answers, accepted } = negotiateContexts(rq);
+    this.contexts = accepted;
+    this.conn.peerMaxPduLength = rq.user.maxPduLength;
+    this.state = 'established';
+    this.deps.onResult('accepted');
+    this.log.info({ event: 'association-accepted', callingAe: rq.callingAe, remote, proposed: rq.contexts.length, accepted: accepted.size });
+    await this.conn.send(
+      encodeAssociateAc({
+        calledAe: rq.calledAe,
+        callingAe: rq.callingAe,
+        applicationContext: rq.applicationContext,
+        protocolVersion: 1,
+        contexts: answers,
+        user: {
+          maxPduLength: this.deps.config.maxPduLength,
+          implementationClassUid: IMPLEMENTATION_CLASS_UID,
+          implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+        },
+      }),
+    );
+    this.conn.setIdleTimeout(this.deps.config.idleTimeoutMs, () => {
+      this.log.warn({ event: 'idle-timeout' });
+      this.conn.abort(AbortSource.ServiceUser, AbortReason.NotSpecified);
+    });
+  }
+
+  private async onPData(pdvs: Pdv[]): Promise<void> {
+    for (const pdv of pdvs) {
+      const pc = this.contexts.get(pdv.contextId);
+      if (!pc) throw malformed(`PDV on presentation context ${pdv.contextId}, which is not accepted`, AbortReason.UnexpectedPduParameter);
+      if (pdv.command) {
+        if (this.sink) throw malformed('command fragment before the previous dataset ended', AbortReason.UnexpectedPduParameter);
+        this.commandBytes += pdv.data.length;
+        if (this.commandBytes > MAX_COMMAND_BYTES) throw malformed('command set too long');
+        this.commandParts.push(pdv.data);
+        if (pdv.last) {
+          const bytes = Buffer.concat(this.commandParts);
+          this.commandParts = [];
+          this.commandBytes = 0;
+          await this.onCommand(decodeCommand(bytes), pc);
+        }
+      } else {
+        if (!this.sink) throw malformed('dataset fragment without a command', AbortReason.UnexpectedPduParameter);
+        const sink = this.sink;
+        if (pdv.last) this.sink = undefined;
+        await sink(pdv.data, pdv.last);
+      }
+    }
+  }
+
+  private respond(pc: AcceptedContext) {
+    return (command: DimseCommand, dataset?: Buffer) => this.conn.sendMessage(pc.id, command, dataset);
+  }
+
+  private async onCommand(cmd: DimseCommand, pc: AcceptedContext): Promise<void> {
+    switch (cmd.commandField) {
+      case CommandField.CEchoRq:
+        this.log.debug({ event: 'c-echo' });
+        return this.respond(pc)({ commandField: CommandField.CEchoRsp, messageIdBeingRespondedTo: cmd.messageId, affectedSopClassUid: cmd.affectedSopClassUid, hasDataset: false, status: Status.Success });
+      case CommandField.CStoreRq: {
+        if (!cmd.hasDataset) throw malformed('C-STORE-RQ without a dataset', AbortReason.UnexpectedPduParameter);
+        const ctx = { protocol: 'dimse' as const, callingAe: this.callingAe, associationId: this.id, remoteAddress: this.conn.socket.remoteAddress ?? null };
+        const store = createStoreReceiver({ ingest: this.deps.ingest, log: this.log, ctx, respond: this.respond(pc) }, cmd, pc, () => this.instances++);
+        this.store = store;
+        this.sink = async (fragment, last) => {
+          await store.data(fragment, last);
+          if (last) this.store = undefined;
+        };
+        return;
+      }
+      case CommandField.CFindRq: {
+        const parts: Buffer[] = [];
+        let size = 0;
+        this.sink = (fragment, last) => {
+          size += fragment.length;
+          if (size > MAX_IDENTIFIER_BYTES) throw malformed('C-FIND identifier too long');
+          parts.push(fragment);
+          if (!last) return;
+          const job = startFind({ db: this.deps.db, log: this.log, respond: this.respond(pc) }, cmd, pc, Buffer.concat(parts));
+          const id = cmd.messageId ?? 0;
+          this.finds.set(id, job);
+          void job.done.finally(() => this.finds.delete(id));
+        };
+        return;
+      }
+      case CommandField.CCancelRq:
+        this.finds.get(cmd.messageIdBeingRespondedTo ?? -1)?.cancel();
+        return;
+      default: {
+        // PS3.7 C.5.6: Unrecognized Operation (0211H); drain a dataset first if one follows.
+        const reply = () =>
+          this.respond(pc)({ commandField: (cmd.commandField | 0x8000) & 0xffff, messageIdBeingRespondedTo: cmd.messageId, affectedSopClassUid: cmd.affectedSopClassUid, hasDataset: false, status: 0x0211 });
+        if (!cmd.hasDataset) return reply();
+        this.sink = (_f, last) => (last ? reply() : undefined);
+      }
+    }
+  }
+
+  private async onRelease(): Promise<void> {
+    // PS3.8 9.2 AR-2/AR-4: answer A-RELEASE-RP once pending responses are sent.
+    await Promise.all([...this.finds.values()].map((f) => f.done));
+    this.state = 'released';
+    this.deps.onResult('released');
+    this.log.info({ event: 'association-released', instances: this.instances });
+    this.deps.events.emit('association-released', { associationId: this.id, callingAe: this.callingAe, instances: this.instances });
+    await this.conn.send(encodeReleaseRp());
+    // The requestor closes the transport (PS3.8 9.2, AR-4); ARTIM bounds the wait.
+    this.conn.end();
+  }
+}
+
