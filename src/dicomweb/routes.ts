@@ -4,6 +4,7 @@ import type { Db, InstanceIndex } from '../store/index-db.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Logger } from '../observability/log.js';
 import { registerStowRoutes } from './stow-routes.js';
+import { registerWadoRoutes } from './wado-routes.js';
 
 export interface DicomwebDeps {
   ingest: Ingest;
@@ -17,4 +18,5 @@ export interface DicomwebDeps {
 export async function registerDicomweb(app: FastifyInstance, deps: DicomwebDeps): Promise<void> {
   // STOW-RS replaces the body parsers, so it lives in a scope of its own.
   await app.register(async (scope) => registerStowRoutes(scope, deps));
+  registerWadoRoutes(app, deps);
 }
