@@ -12,6 +12,7 @@ import { NodeEvents } from '../events/node-events.js';
 import { createIngest } from '../ingest/ingest.js';
 import { createLogger } from '../observability/log.js';
 import { MetricsRegistry } from '../observability/metrics.js';
+import type { BlobStore } from '../store/blob-store.js';
 import { createFsBlobStore } from '../store/fs-blob-store.js';
 import { InstanceIndex, openIndexDb } from '../store/index-db.js';
 import { createDimseServer, type DimseServer } from './scp.js';
@@ -21,6 +22,7 @@ export interface TestScp {
   port: number;
   dir: string;
   index: InstanceIndex;
+  store: BlobStore;
   events: NodeEvents;
   metrics: MetricsRegistry;
   close(): Promise<void>;
@@ -34,7 +36,8 @@ export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}
   const log = createLogger(process.env.MEDGE_TEST_LOG ?? 'silent');
   await mkdir(join(dir, 'store'), { recursive: true });
   const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
-  const ingest = createIngest({ store: createFsBlobStore(join(dir, 'store')), index, events, metrics, log, minFreeBytes: 0 });
+  const store = createFsBlobStore(join(dir, 'store'));
+  const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: 0 });
   const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log });
   const { port } = await server.start();
   return {
@@ -42,6 +45,7 @@ export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}
     port,
     dir,
     index,
+    store,
     events,
     metrics,
     async close() {
