@@ -40,7 +40,7 @@ type State = 'preamble' | 'after-delimiter' | 'headers' | 'body' | 'epilogue';
  * Reads the parts of a multipart body. `boundary` is the Content-Type's boundary parameter,
  * already unquoted. Throws MEDGE_ERR_DICOMWEB_MULTIPART when the body is malformed or ends early.
  */
-export async function* readMultipart(source: AsyncIterable<Buffer | Uint8Array | string>, boundary: string): AsyncGenerator<MultipartEvent> {
+export async function* readMultipart(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>, boundary: string): AsyncGenerator<MultipartEvent> {
   if (!boundary || boundary.length > MAX_BOUNDARY) {
     throw multipartError(`the boundary parameter must be 1 to ${MAX_BOUNDARY} characters`, { boundaryLength: boundary?.length ?? 0 });
   }

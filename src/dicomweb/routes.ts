@@ -5,6 +5,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { Logger } from '../observability/log.js';
 import { registerStowRoutes } from './stow-routes.js';
 import { registerWadoRoutes } from './wado-routes.js';
+import { registerQidoRoutes } from './qido-routes.js';
 
 export interface DicomwebDeps {
   ingest: Ingest;
@@ -18,5 +19,6 @@ export interface DicomwebDeps {
 export async function registerDicomweb(app: FastifyInstance, deps: DicomwebDeps): Promise<void> {
   // STOW-RS replaces the body parsers, so it lives in a scope of its own.
   await app.register(async (scope) => registerStowRoutes(scope, deps));
+  registerQidoRoutes(app, deps);
   registerWadoRoutes(app, deps);
 }
