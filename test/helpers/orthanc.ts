@@ -34,6 +34,8 @@ export interface OrthancOptions {
   dicomWebServers?: Record<string, string>;
   /** Extra top-level configuration keys; override the defaults below. */
   extraConfig?: Record<string, unknown>;
+  /** Extra environment; TCP_NODELAY=1 is set unless overridden here. */
+  env?: NodeJS.ProcessEnv;
   /** How long to wait for GET /system, in ms. */
   startTimeoutMs?: number;
 }
@@ -113,7 +115,11 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const logFile = join(dir, 'orthanc.log');
   const logFd = openSync(logFile, 'a');
-  const child = spawn(ORTHANC_BINARY, [configFile], { stdio: ['ignore', logFd, logFd], detached: false });
+  // Orthanc's DICOM side is DCMTK, which leaves Nagle on unless TCP_NODELAY=1 is in its
+  // environment: without it each C-STORE response waits for a delayed ACK (about 48 ms here,
+  // 20 instances/s instead of 200).
+  const env = { ...process.env, TCP_NODELAY: '1', ...options.env };
+  const child = spawn(ORTHANC_BINARY, [configFile], { stdio: ['ignore', logFd, logFd], env });
   closeSync(logFd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const httpUrl = `http://127.0.0.1:${httpPort}`;

@@ -1,0 +1,190 @@
+/**
+ * Ingest benchmark: medge against a stock Orthanc 1.10 on the same machine, same files, same
+ * clients. Modes: C-STORE on one association (storescu), on four parallel associations, and
+ * STOW-RS (curl). Each round starts a fresh receiver with fresh storage, so that VmHWM is that
+ * round's peak. Run with `npm run bench:ingest [-- --rounds 3 --slices 200 --stow-batch 50]`.
+ *
+ * Anchors (DESIGN.md): Orthanc 110 instances/s on one association, 185/s on four, STOW-RS 67-82/s.
+ */
+import { link, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeSyntheticCtSeries, type SyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
+import { cpuSeconds, sampleRss } from './lib/proc-stats.js';
+import { startReceiver, type Receiver, type ReceiverKind } from './lib/receivers.js';
+import { runStorescu } from './lib/storescu.js';
+import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
+import { formatTable, fmt, median } from './lib/table.js';
+
+type Mode = 'one' | 'four' | 'stow';
+const MODE_LABEL: Record<Mode, string> = { one: 'C-STORE, 1 association', four: 'C-STORE, 4 associations', stow: 'STOW-RS' };
+
+interface Workload {
+  series: SyntheticCtSeries;
+  seriesDir: string;
+  splitDirs: string[];
+  stowBodies: string[];
+  boundary: string;
+}
+
+interface Sample {
+  kind: ReceiverKind;
+  mode: Mode;
+  round: number;
+  seconds: number;
+  cpu: number;
+  rssMb: number;
+  stored: number;
+}
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    slices: { type: 'string', default: '200' },
+    'stow-batch': { type: 'string', default: '50' },
+    modes: { type: 'string', default: 'one,four,stow' },
+    only: { type: 'string' },
+    work: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+async function main(): Promise<void> {
+  const rounds = Number(opts.rounds);
+  const modes = opts.modes!.split(',') as Mode[];
+  const kinds: ReceiverKind[] = opts.only ? [opts.only as ReceiverKind] : ['medge', 'orthanc'];
+  const work = opts.work ?? (await mkdtemp(join(tmpdir(), 'medge-bench-')));
+  try {
+    const t0 = performance.now();
+    const w = await prepare(work, Number(opts.slices), Number(opts['stow-batch']));
+    console.log(`workload: ${w.series.files.length} CT slices 512x512, ${(w.series.bytes / 1e6).toFixed(1)} MB, ` +
+      `STOW in ${w.stowBodies.length} request(s) of ${opts['stow-batch']}; prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const samples: Sample[] = [];
+    const broken = new Map<ReceiverKind, string>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const mode of modes) {
+        // Alternate who goes first so that page cache and disk state favour neither.
+        const order = round % 2 ? kinds : [...kinds].reverse();
+        for (const kind of order) {
+          if (broken.has(kind)) continue;
+          try {
+            const s = await measure(kind, mode, round, w);
+            samples.push(s);
+            console.log(`round ${round} ${kind.padEnd(7)} ${MODE_LABEL[mode].padEnd(24)} ${fmt(w.series.files.length / s.seconds)} inst/s, ` +
+              `${fmt(s.cpu)} CPU s, ${fmt(s.rssMb)} MB peak RSS, ${s.stored} stored`);
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            console.log(`round ${round} ${kind} ${MODE_LABEL[mode]}: FAILED: ${message.split('\n').slice(0, 6).join(' | ')}`);
+            if (/did not write|exited before|did not answer|exited early/.test(message)) broken.set(kind, message.split('\n')[0]!);
+          }
+        }
+      }
+    }
+    report(samples, w, modes, broken);
+  } finally {
+    if (!opts.keep && !opts.work) await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function prepare(work: string, slices: number, batch: number): Promise<Workload> {
+  const seriesDir = join(work, 'series');
+  const series = await writeSyntheticCtSeries({ dir: seriesDir, slices, rows: 512, columns: 512, seed: 42 });
+  const splitDirs = [0, 1, 2, 3].map((i) => join(work, 'split', String(i)));
+  for (const d of splitDirs) await mkdir(d, { recursive: true });
+  // Round-robin, hard links: the same bytes, four directories.
+  await Promise.all(series.files.map((f, i) => link(f, join(splitDirs[i % 4]!, basename(f)))));
+  const boundary = newBoundary();
+  const stowBodies: string[] = [];
+  for (let i = 0; i < series.files.length; i += batch) {
+    const body = join(work, `stow-${stowBodies.length}.bin`);
+    await writeMultipartBody(series.files.slice(i, i + batch), body, boundary);
+    stowBodies.push(body);
+  }
+  return { series, seriesDir, splitDirs, stowBodies, boundary };
+}
+
+async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workload): Promise<Sample> {
+  const receiver = await startReceiver(kind);
+  try {
+    const sampler = sampleRss(receiver.pid);
+    const cpu0 = cpuSeconds(receiver.pid);
+    const started = performance.now();
+    await send(receiver, mode, w);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(receiver.pid) - cpu0;
+    const rssMb = sampler.stop();
+    const stored = await receiver.countInstances(w.series.studyUid, w.series.seriesUid);
+    if (stored !== w.series.files.length) throw new Error(`${kind} holds ${stored} of ${w.series.files.length} instances after ${mode}`);
+    return { kind, mode, round, seconds, cpu, rssMb, stored };
+  } finally {
+    await receiver.stop();
+  }
+}
+
+async function send(r: Receiver, mode: Mode, w: Workload): Promise<void> {
+  const target = { host: '127.0.0.1', port: r.dicomPort, aec: r.aeTitle };
+  if (mode === 'one' || mode === 'four') {
+    const dirs = mode === 'one' ? [w.seriesDir] : w.splitDirs;
+    const runs = await Promise.all(dirs.map((d) => runStorescu({ ...target, paths: [d] })));
+    for (const run of runs) {
+      if (run.code !== 0) throw new Error(`storescu exited ${run.code ?? run.signal}: ${run.output.slice(-800)}`);
+    }
+    return;
+  }
+  for (const body of w.stowBodies) {
+    const res = await curlStow(r.stowUrl, body, w.boundary);
+    if (res.status !== 200 && res.status !== 202) throw new Error(`STOW-RS HTTP ${res.status}: ${res.body.slice(0, 400)}`);
+  }
+}
+
+function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<ReceiverKind, string>): void {
+  const n = w.series.files.length;
+  const mb = w.series.bytes / 1e6;
+  const stat = (kind: ReceiverKind, mode: Mode) => {
+    const s = samples.filter((x) => x.kind === kind && x.mode === mode);
+    if (!s.length) return undefined;
+    const seconds = median(s.map((x) => x.seconds));
+    return { ips: n / seconds, mbs: mb / seconds, cpu: median(s.map((x) => x.cpu)), rss: Math.max(...s.map((x) => x.rssMb)), rounds: s.length };
+  };
+  const rows = modes.map((mode) => {
+    const m = stat('medge', mode);
+    const o = stat('orthanc', mode);
+    return [MODE_LABEL[mode], m?.ips, o?.ips, m && o ? m.ips / o.ips : undefined, m?.mbs, o?.mbs, m?.cpu, o?.cpu,
+      m && o ? m.cpu / o.cpu : undefined, m?.rss, o?.rss, `${m?.rounds ?? 0}/${o?.rounds ?? 0}`];
+  });
+  console.log(`\nmedians over rounds; ${n} instances, ${mb.toFixed(1)} MB; CPU = receiver's user+system seconds; RSS = peak (VmHWM / 50 ms VmRSS samples)\n`);
+  console.log(formatTable(['mode', 'medge/s', 'orthanc/s', 'ratio', 'medge MB/s', 'orthanc MB/s', 'medge CPU s', 'orthanc CPU s', 'CPU ratio', 'medge RSS MB', 'orthanc RSS MB', 'rounds m/o'], rows));
+  console.log('\nanchors (DESIGN.md): Orthanc 110/s on one association, 185/s on four, STOW-RS 67-82/s; storescp 820/s');
+  const ratio = (mode: Mode) => {
+    const m = stat('medge', mode);
+    const o = stat('orthanc', mode);
+    return m && o ? m.ips / o.ips : undefined;
+  };
+  const cpuRatios = modes.map((mode) => {
+    const m = stat('medge', mode);
+    const o = stat('orthanc', mode);
+    return m && o ? m.cpu / o.cpu : undefined;
+  });
+  const rssMax = Math.max(...samples.filter((s) => s.kind === 'medge').map((s) => s.rssMb));
+  const verdict = (v: number | undefined, ok: (v: number) => boolean) => (v === undefined || !Number.isFinite(v) ? 'n/a' : ok(v) ? 'PASS' : 'FAIL');
+  const goals: Array<[string, number | undefined, string]> = [
+    ['2x Orthanc on one association', ratio('one'), verdict(ratio('one'), (v) => v >= 2)],
+    ['1.5x Orthanc on four associations', ratio('four'), verdict(ratio('four'), (v) => v >= 1.5)],
+    ['2x Orthanc on STOW-RS', ratio('stow'), verdict(ratio('stow'), (v) => v >= 2)],
+    ['under half of Orthanc\'s CPU (worst mode)', worst(cpuRatios), verdict(worst(cpuRatios), (v) => v < 0.5)],
+    ['medge peak RSS under 200 MB', Number.isFinite(rssMax) ? rssMax : undefined, verdict(Number.isFinite(rssMax) ? rssMax : undefined, (v) => v < 200)],
+  ];
+  console.log(`\n${formatTable(['goal', 'measured', 'verdict'], goals)}`);
+  for (const [kind, why] of broken) console.log(`\n${kind} could not be measured: ${why}`);
+}
+
+function worst(values: Array<number | undefined>): number | undefined {
+  const defined = values.filter((v): v is number => v !== undefined);
+  return defined.length ? Math.max(...defined) : undefined;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,63 @@
+import { rm } from 'node:fs/promises';
+import { startMedge } from '../../test/helpers/medge-process.js';
+import { startOrthanc, orthancJson } from '../../test/helpers/orthanc.js';
+
+export type ReceiverKind = 'medge' | 'orthanc';
+
+/** A freshly started receiver under test: one process, fresh storage. */
+export interface Receiver {
+  kind: ReceiverKind;
+  pid: number;
+  aeTitle: string;
+  dicomPort: number;
+  /** STOW-RS endpoint: BASE/dicom-web/studies */
+  stowUrl: string;
+  /** Instances the receiver holds for that series (what it will serve back). */
+  countInstances(studyUid: string, seriesUid: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export const MEDGE_AE = 'MEDGE';
+export const ORTHANC_AE = 'ORTHANC';
+
+export async function startReceiver(kind: ReceiverKind, medgeArgs: string[] = []): Promise<Receiver> {
+  if (kind === 'medge') {
+    const medge = await startMedge({ args: ['--ae-title', MEDGE_AE, ...medgeArgs] });
+    return {
+      kind,
+      pid: medge.pid,
+      aeTitle: MEDGE_AE,
+      dicomPort: medge.dicomPort,
+      stowUrl: `${medge.httpUrl}/dicom-web/studies`,
+      countInstances: (study, series) => qidoCount(medge.httpUrl, study, series),
+      async stop() {
+        await medge.stop();
+        await rm(medge.dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  // StableAge as in Orthanc's defaults, so that the benchmark compares with a stock Orthanc.
+  const orthanc = await startOrthanc({ aeTitle: ORTHANC_AE, extraConfig: { StableAge: 60 } });
+  return {
+    kind,
+    pid: orthanc.pid,
+    aeTitle: ORTHANC_AE,
+    dicomPort: orthanc.dicomPort,
+    stowUrl: `${orthanc.httpUrl}/dicom-web/studies`,
+    // Storage is fresh for each round: the whole count is this series.
+    countInstances: async () => (await orthancJson<{ CountInstances: number }>(orthanc.httpUrl, '/statistics')).CountInstances,
+    stop: () => orthanc.stop(),
+  };
+}
+
+/** Number of instances QIDO-RS lists for one series (PS3.18 10.6); 204 and empty mean none. */
+export async function qidoCount(httpUrl: string, studyUid: string, seriesUid: string): Promise<number> {
+  const res = await fetch(`${httpUrl}/dicom-web/studies/${studyUid}/series/${seriesUid}/instances?limit=100000`, {
+    headers: { accept: 'application/dicom+json' },
+  });
+  const text = await res.text();
+  if (res.status === 204 || (res.ok && text.trim() === '')) return 0;
+  if (!res.ok) throw new Error(`QIDO-RS HTTP ${res.status}: ${text.slice(0, 200)}`);
+  const list = JSON.parse(text) as unknown[];
+  return list.length;
+}
