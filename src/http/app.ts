@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Ingest } from '../ingest/types.js';
 import type { Db, InstanceIndex } from '../store/index-db.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -31,7 +31,7 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
     // pino's Logger is a FastifyBaseLogger; the generic parameters differ only in name.
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     // fastify's per-request logs carry the URL, and QIDO URLs carry patient IDs (house style 12).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     // Large STOW-RS uploads and WADO-RS downloads take as long as the network needs.
     requestTimeout: 0,
