@@ -3,6 +3,7 @@
  * store and SQLite index in a temporary directory, and a runner for dcmtk tools with TCP_NODELAY.
  */
 import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +76,56 @@ export function runTool(cmd: string, args: string[], timeoutMs = 60_000): Promis
       resolve({ code, output });
     });
   });
+}
+
+/** A raw TCP peer for robustness tests: sends arbitrary bytes and reads whole PDUs back. */
+export class RawPeer {
+  private buf = Buffer.alloc(0);
+  private waiter: (() => void) | undefined;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.waiter?.();
+    });
+    socket.on('error', () => undefined);
+    this.closed = new Promise((resolve) => socket.once('close', () => {
+      this.waiter?.();
+      resolve();
+    }));
+  }
+
+  static connect(port: number): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next whole PDU, or undefined if the server closed first. */
+  async next(): Promise<Buffer | undefined> {
+    for (;;) {
+      if (this.buf.length >= 6) {
+        const total = 6 + this.buf.readUInt32BE(2);
+        if (this.buf.length >= total) {
+          const pdu = this.buf.subarray(0, total);
+          this.buf = this.buf.subarray(total);
+          return pdu;
+        }
+      }
+      if (this.socket.destroyed || this.socket.readableEnded) return undefined;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+      this.waiter = undefined;
+    }
+  }
+
+  end(): void {
+    this.socket.end();
+  }
 }
