@@ -1,6 +1,7 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { MedgeConfig } from './config/schema.js';
+import { MedgeError } from './errors.js';
 import { createLogger, type Logger } from './observability/log.js';
 import { MetricsRegistry } from './observability/metrics.js';
 import { NodeEvents } from './events/node-events.js';
@@ -56,7 +57,9 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   let httpPort = 0;
   try {
     dimsePort = (await dimse.start()).port;
-    await http.listen({ port: config.http.port, host: config.http.host });
+    await http.listen({ port: config.http.port, host: config.http.host }).catch((err: NodeJS.ErrnoException) => {
+      throw new MedgeError('MEDGE_ERR_NODE_LISTEN', `http.port: cannot listen on ${config.http.host}:${config.http.port} (${err.code ?? err.message})`, { port: config.http.port }, err);
+    });
     const address = http.server.address();
     httpPort = typeof address === 'object' && address ? address.port : config.http.port;
   } catch (err) {

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFile, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMedge } from '../helpers/medge-process.js';
+import { repoRoot } from '../helpers/real-data.js';
+
+const medge = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [join(repoRoot(), 'bin', 'medge.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+
+test('medge --help and --version answer without starting anything', () => {
+  const help = medge(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /start .*echo .*send/s);
+  const startHelp = medge(['start', '--help']);
+  assert.equal(startHelp.status, 0);
+  assert.match(startHelp.stdout, /--dicom-port N/);
+  assert.match(medge(['--version']).stdout, /^\d+\.\d+\.\d+/);
+  const unknown = medge(['frobnicate']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+});
+
+test('a started node writes ports.json, answers health and metrics, and stops on SIGTERM', async (t) => {
+  const node = await startMedge();
+  t.after(() => node.stop());
+  const ports = JSON.parse(await readFile(join(node.dataDir, 'ports.json'), 'utf8'));
+  assert.equal(ports.dicom, node.dicomPort);
+  assert.equal(ports.http, node.httpPort);
+  assert.match(node.output(), new RegExp(`DICOM port ${node.dicomPort}, HTTP port ${node.httpPort}`));
+  const health = (await (await fetch(`${node.httpUrl}/api/health`)).json()) as { status: string; disk: { ok: boolean } };
+  assert.equal(health.status, 'ok');
+  assert.equal(health.disk.ok, true);
+  const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
+  assert.match(metrics, /# TYPE medge_instances_received_total counter/);
+  await node.stop();
+  assert.equal(node.child.exitCode, 0);
+});
+
+test('a listener that cannot start makes the process say why and exit non-zero', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => blocker.close(resolve)));
+  const port = (blocker.address() as { port: number }).port;
+  const dir = await mkdtemp(join(tmpdir(), 'medge-start-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const result = medge(['start', '--data', dir, '--dicom-port', String(port), '--http-port', '0'], { MEDGE_DICOM_HOST: '127.0.0.1' });
+  assert.notEqual(result.status, 0);
+  assert.match(result.stderr, /EADDRINUSE|in use/);
+});
+
+test('an invalid configuration names the key and exits non-zero', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-start-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'medge.yaml');
+  await writeFile(file, 'dicom:\n  aeTitle: THIS_TITLE_IS_FAR_TOO_LONG\n');
+  const result = medge(['start', '--config', file, '--data', dir]);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /dicom\.aeTitle must be an AE title/);
+  assert.match(result.stderr, /MEDGE_ERR_CONFIG_INVALID/);
+  const badFlag = medge(['start', '--dicom-port', 'abc']);
+  assert.equal(badFlag.status, 2);
+  assert.match(badFlag.stderr, /--dicom-port must be a whole number/);
+});
