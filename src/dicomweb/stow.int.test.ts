@@ -114,3 +114,24 @@ test('a body without its close delimiter is a 400 with the error shape', async (
   assert.equal(r.json().error.code, 'MEDGE_ERR_DICOMWEB_MULTIPART');
   assert.match(r.json().error.message, /close delimiter/);
 });
+
+test('a client that goes away in the middle of a part leaves nothing behind', { skip, timeout: 10_000 }, async () => {
+  const { request } = await import('node:http');
+  const { readdir } = await import('node:fs/promises');
+  const file = readFileSync(files(headDir!)[5]!);
+  const before = t.index.counts().instances;
+  const req = request(`${t.baseUrl}/dicom-web/studies`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${BOUNDARY}`, 'transfer-encoding': 'chunked' },
+  });
+  req.on('error', () => undefined);
+  req.write(`--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`);
+  req.write(file.subarray(0, 300_000));
+  // Wait until the server has a temporary file for the part, then cut the connection.
+  const tmp = join(t.dir, 'store', 'tmp');
+  const entries = async () => (await readdir(tmp).catch(() => [] as string[])).length;
+  while ((await entries()) === 0) await new Promise((r) => setImmediate(r));
+  req.destroy();
+  while ((await entries()) > 0) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(t.index.counts().instances, before);
+});
