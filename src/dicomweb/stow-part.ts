@@ -30,6 +30,7 @@ export class StowPart {
   /** Chunks held back while the study is not yet known (only when `expectedStudy` is set). */
   private held: Buffer[] | undefined;
   private heldBytes = 0;
+  private nextStudyCheck = 0;
 
   constructor(
     private readonly ingest: Ingest,
@@ -53,6 +54,9 @@ export class StowPart {
     if (this.held) {
       this.held.push(chunk);
       this.heldBytes += chunk.length;
+      // Parse again only when the held bytes have doubled, so holding costs linear time, not quadratic.
+      if (this.heldBytes < this.nextStudyCheck && this.heldBytes < STUDY_CHECK_LIMIT) return;
+      this.nextStudyCheck = this.heldBytes * 2;
       const verdict = this.checkStudy(false);
       if (verdict === 'wait' && this.heldBytes < STUDY_CHECK_LIMIT) return;
       if (verdict === 'mismatch') return;

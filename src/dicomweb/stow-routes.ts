@@ -44,7 +44,9 @@ async function storeInstances(request: FastifyRequest<{ Params: { study?: string
   const started = Date.now();
 
   try {
-    for await (const ev of readMultipart(request.body as Readable, boundary)) {
+    // fastify hands no stream when the request has no body (Content-Length: 0): read it as empty.
+    const source = (request.body as Readable | undefined) ?? [];
+    for await (const ev of readMultipart(source, boundary)) {
       if (ev.kind === 'part') {
         inPart = true;
         const type = parseMediaType(ev.headers['content-type'])?.essence ?? rootType;

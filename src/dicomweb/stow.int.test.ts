@@ -40,6 +40,9 @@ test('a study UID mismatch is refused before storing: 409, FailureReason A900', 
   assert.equal(failed[0]['00081197'].Value[0], 0xa900);
   assert.match(str(failed[0], '00081155')!, /^1\.2\./);
   assert.equal(t.index.getInstance(str(failed[0], '00081155')!), undefined, 'the mismatching instance is not stored');
+  const same = await stow(`/studies/${headStudy}`, [{ type: 'application/dicom', file: head[1]! }]);
+  assert.equal(same.status, 200, 'an instance of the named study is stored');
+  assert.equal(same.json()['00081190'].Value[0], `${t.baseUrl}/dicom-web/studies/${headStudy}`);
 });
 
 test('STOW-RS of the 28-slice head CT in one request: 200 and every instance referenced', { skip }, async () => {
@@ -134,4 +137,25 @@ test('a client that goes away in the middle of a part leaves nothing behind', { 
   req.destroy();
   while ((await entries()) > 0) await new Promise((r) => setTimeout(r, 5));
   assert.equal(t.index.counts().instances, before);
+});
+
+test('a full disk: every part fails with A700 and the answer is 507', { skip }, async () => {
+  const full = await startTestApp({ minFreeBytes: Number.MAX_SAFE_INTEGER });
+  try {
+    const body = join(full.dir, 'full.bin');
+    await writeMultipart(body, BOUNDARY, files(headDir!).slice(0, 2).map((file) => ({ type: 'application/dicom', file })));
+    const r = await curl(stowArgs(`${full.baseUrl}/dicom-web/studies`, body, BOUNDARY), full.dir);
+    assert.equal(r.status, 507);
+    const failed = seq(r.json(), '00081198');
+    assert.deepEqual(failed.map((f) => f['00081197'].Value[0]), [0xa700, 0xa700]);
+    assert.ok(str(failed[0], '00081155'), 'the SOP Instance UID is named from the file meta information');
+  } finally {
+    await full.close();
+  }
+});
+
+test('an empty body is a 400', async () => {
+  const r = await curl(['-X', 'POST', '-H', `Content-Type: multipart/related; type="application/dicom"; boundary=${BOUNDARY}`, '--data-binary', '', `${t.baseUrl}/dicom-web/studies`], t.dir);
+  assert.equal(r.status, 400);
+  assert.equal(r.json().error.code, 'MEDGE_ERR_DICOMWEB_MULTIPART');
 });
