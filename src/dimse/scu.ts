@@ -1,0 +1,231 @@
+/**
+ * medge as a Storage and Verification SCU (PS3.4 A, B): `echo` and `storeFiles`. Files go out
+ * byte-for-byte from disk in their own transfer syntax (streamed, PS3.10 meta skipped, no
+ * re-encoding); only an uncompressed file whose syntax the peer refused is converted (scu-convert.ts).
+ */
+import { open } from 'node:fs/promises';
+import { MedgeError, toMedgeError } from '../errors.js';
+import type { Logger } from '../observability/log.js';
+import { readFileMeta, type ParsedFileMeta } from '../dicom/part10.js';
+import { TS } from '../dicom/uids.js';
+import { pino } from 'pino';
+import { ScuAssociation } from './scu-association.js';
+import type { PresentationContextRq } from './pdu-associate.js';
+import { allocPDataPdu, fragmentMessage, maxDataPerPdu, PDATA_PREFIX } from './pdu.js';
+import { CommandField, PRIORITY_MEDIUM, VERIFICATION_SOP_CLASS } from './pdu-constants.js';
+import { CONVERTIBLE, convertDataset } from './scu-convert.js';
+import { isFailureStatus, statusHex } from './status.js';
+
+export interface PeerOptions {
+  host: string;
+  port: number;
+  calledAe: string;
+  callingAe?: string;
+  /** Bound on each network wait, ms (default 30 000). */
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+const silent = (): Logger => pino({ level: 'silent' });
+const FALLBACK = [TS.ExplicitVRLittleEndian, TS.ImplicitVRLittleEndian];
+/** PS3.8 9.3.2.2: presentation context ids are odd numbers 1..255, so at most 128 per association. */
+const MAX_CONTEXTS = 128;
+
+/** C-ECHO (PS3.7 9.1.5). Resolves with the round trip in ms; throws a MedgeError. */
+export async function echo(opts: PeerOptions): Promise<{ status: number; elapsedMs: number }> {
+  const started = performance.now();
+  const assoc = await ScuAssociation.open({
+    ...opts,
+    callingAe: opts.callingAe ?? 'MEDGE',
+    log: opts.log ?? silent(),
+    contexts: [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: FALLBACK }],
+  });
+  try {
+    const pc = assoc.findContext(VERIFICATION_SOP_CLASS);
+    if (!pc) throw new MedgeError('MEDGE_ERR_DIMSE_NO_CONTEXT', 'the peer does not accept Verification', { sopClassUid: VERIFICATION_SOP_CLASS });
+    const rsp = await assoc.request(pc.id, { commandField: CommandField.CEchoRq, messageId: assoc.newMessageId(), affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataset: false });
+    const status = rsp.status ?? 0;
+    if (isFailureStatus(status)) throw new MedgeError('MEDGE_ERR_DIMSE_STATUS', `C-ECHO failed with status ${statusHex(status)}`, { status, errorComment: rsp.errorComment });
+    await assoc.release();
+    return { status, elapsedMs: performance.now() - started };
+  } catch (err) {
+    assoc.abort();
+    throw err;
+  }
+}
+
+export interface StoreFileResult {
+  file: string;
+  ok: boolean;
+  /** DIMSE status of the C-STORE-RSP, when one came. */
+  status?: number;
+  error?: MedgeError;
+  /** Dataset bytes sent. */
+  bytes: number;
+}
+
+export interface StoreProgress {
+  done: number;
+  total: number;
+  bytes: number;
+  last: StoreFileResult;
+}
+
+export interface StoreFilesOptions extends PeerOptions {
+  files: string[];
+  onProgress?(p: StoreProgress): void;
+}
+
+export interface StoreSummary {
+  sent: number;
+  failed: number;
+  bytes: number;
+  elapsedMs: number;
+  associations: number;
+}
+
+interface Item {
+  file: string;
+  meta: ParsedFileMeta;
+  size: number;
+}
+
+/** Sends every file; never throws for one file's failure: see each result. */
+export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: StoreFileResult[]; summary: StoreSummary }> {
+  const started = performance.now();
+  const log = opts.log ?? silent();
+  const results: StoreFileResult[] = [];
+  let bytes = 0;
+  let associations = 0;
+  const report = (r: StoreFileResult) => {
+    results.push(r);
+    bytes += r.bytes;
+    opts.onProgress?.({ done: results.length, total: opts.files.length, bytes, last: r });
+  };
+  const items: Item[] = [];
+  for (const file of opts.files) {
+    try {
+      items.push(await readMeta(file));
+    } catch (err) {
+      report({ file, ok: false, error: toMedgeError(err), bytes: 0 });
+    }
+  }
+  let queue = items;
+  while (queue.length > 0) {
+    const { batch, contexts } = nextBatch(queue);
+    queue = queue.slice(batch.length);
+    let assoc: ScuAssociation;
+    try {
+      assoc = await ScuAssociation.open({ ...opts, callingAe: opts.callingAe ?? 'MEDGE', log, contexts });
+      associations++;
+    } catch (err) {
+      for (const it of batch) report({ file: it.file, ok: false, error: toMedgeError(err), bytes: 0 });
+      continue;
+    }
+    let i = 0;
+    for (; i < batch.length && !assoc.conn.isClosed; i++) report(await storeOne(assoc, batch[i]!));
+    if (i < batch.length) queue = [...batch.slice(i), ...queue]; // association lost: re-associate for the rest
+    else await assoc.release().catch(() => assoc.abort());
+  }
+  const sent = results.filter((r) => r.ok).length;
+  return { results, summary: { sent, failed: results.length - sent, bytes, elapsedMs: performance.now() - started, associations } };
+}
+
+async function readMeta(file: string): Promise<Item> {
+  const fh = await open(file, 'r').catch((err) => {
+    throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot read ${file}`, { path: file }, err);
+  });
+  try {
+    const { size } = await fh.stat();
+    let want = 64 * 1024;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(want, size));
+      await fh.read(buf, 0, buf.length, 0);
+      const meta = readFileMeta(buf);
+      if (meta) return { file, meta, size };
+      if (meta === null || buf.length >= size) throw new MedgeError('MEDGE_ERR_INGEST_NOT_DICOM', `${file} is not a DICOM Part 10 file`, { path: file });
+      want *= 4;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Takes files from the front while their contexts fit in one association (PS3.8 9.3.2.2). */
+function nextBatch(queue: Item[]): { batch: Item[]; contexts: PresentationContextRq[] } {
+  const keys = new Map<string, PresentationContextRq>();
+  const batch: Item[] = [];
+  for (const it of queue) {
+    const sop = it.meta.mediaStorageSopClassUid;
+    const own = `${sop}|${it.meta.transferSyntaxUid}`;
+    const fallback = `${sop}|fallback`;
+    const adding = [own, fallback].filter((k) => !keys.has(k));
+    if (keys.size + adding.length > MAX_CONTEXTS && batch.length > 0) break;
+    for (const k of adding) {
+      const id = keys.size * 2 + 1;
+      keys.set(k, { id, abstractSyntax: sop, transferSyntaxes: k === fallback ? FALLBACK : [it.meta.transferSyntaxUid] });
+    }
+    batch.push(it);
+  }
+  return { batch, contexts: [...keys.values()] };
+}
+
+async function storeOne(assoc: ScuAssociation, it: Item): Promise<StoreFileResult> {
+  const sopClassUid = it.meta.mediaStorageSopClassUid;
+  const fileTs = it.meta.transferSyntaxUid;
+  let pc = assoc.findContext(sopClassUid, fileTs);
+  let send: () => Promise<number>;
+  if (pc) {
+    const id = pc.id;
+    send = () => streamDataset(assoc, id, it);
+  } else {
+    pc = [...assoc.accepted.values()].find((c) => c.abstractSyntax === sopClassUid && CONVERTIBLE.has(c.transferSyntax));
+    if (!pc || !CONVERTIBLE.has(fileTs)) {
+      const error = new MedgeError('MEDGE_ERR_DIMSE_NO_CONTEXT', `the peer accepts neither ${fileTs} nor a syntax this file can be converted to`, { sopClassUid, transferSyntaxUid: fileTs, path: it.file });
+      return { file: it.file, ok: false, error, bytes: 0 };
+    }
+    const target = pc;
+    send = async () => {
+      const dataset = await convertDataset(it.file, target.transferSyntax);
+      for (const pdu of fragmentMessage(target.id, false, dataset, assoc.conn.peerMaxPduLength)) await assoc.conn.send(pdu);
+      return dataset.length;
+    };
+  }
+  let sent = 0;
+  try {
+    const rsp = await assoc.request(
+      pc.id,
+      { commandField: CommandField.CStoreRq, messageId: assoc.newMessageId(), affectedSopClassUid: sopClassUid, affectedSopInstanceUid: it.meta.mediaStorageSopInstanceUid, priority: PRIORITY_MEDIUM, hasDataset: true },
+      async () => void (sent = await send()),
+    );
+    const status = rsp.status ?? 0;
+    if (isFailureStatus(status)) {
+      const error = new MedgeError('MEDGE_ERR_DIMSE_STATUS', `C-STORE failed with status ${statusHex(status)}${rsp.errorComment ? `: ${rsp.errorComment}` : ''}`, { status, errorComment: rsp.errorComment, path: it.file });
+      return { file: it.file, ok: false, status, error, bytes: sent };
+    }
+    return { file: it.file, ok: true, status, bytes: sent };
+  } catch (err) {
+    return { file: it.file, ok: false, error: toMedgeError(err), bytes: sent };
+  }
+}
+
+/** Reads the dataset straight into P-DATA-TF PDU buffers, one read and one write per PDU. */
+async function streamDataset(assoc: ScuAssociation, contextId: number, it: Item): Promise<number> {
+  const fh = await open(it.file, 'r');
+  try {
+    const chunk = maxDataPerPdu(assoc.conn.peerMaxPduLength);
+    let pos = it.meta.datasetOffset;
+    do {
+      const n = Math.min(chunk, it.size - pos);
+      const pdu = allocPDataPdu(contextId, false, pos + n >= it.size, n);
+      const { bytesRead } = await fh.read(pdu, PDATA_PREFIX, n, pos);
+      if (bytesRead !== n) throw new MedgeError('MEDGE_ERR_STORE_IO', `${it.file} changed while being sent`, { path: it.file });
+      await assoc.conn.send(pdu);
+      pos += n;
+    } while (pos < it.size);
+    return it.size - it.meta.datasetOffset;
+  } finally {
+    await fh.close();
+  }
+}
+
