@@ -24,8 +24,12 @@ export type MultipartEvent =
   /** The current part's body is complete. */
   | { kind: 'part-end'; index: number };
 
-/** RFC 2046 5.1.1: a boundary is 1 to 70 characters. */
-const MAX_BOUNDARY = 70;
+/**
+ * RFC 2046 5.1.1 limits a boundary to 70 characters, but Orthanc's DICOMweb client (1.x) sends
+ * longer ones; we accept up to 256 (house style 2: read leniently), which still bounds the tail
+ * kept between chunks.
+ */
+const MAX_BOUNDARY = 256;
 /** Bounds on what is buffered outside part bodies, so that garbage cannot grow memory. */
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_DELIMITER_LINE = 1024;
