@@ -68,6 +68,7 @@ test('fragmentation respects the peer maximum and reassembles to the same bytes 
     assert.deepEqual(Buffer.concat(parts), data);
   }
   assert.equal(maxDataPerPdu(16384), 16384 - PDV_HEADER_LENGTH);
+  assert.equal(maxDataPerPdu(16385), 16384 - PDV_HEADER_LENGTH);
   assert.equal(fragmentMessage(1, true, Buffer.alloc(0), 100).length, 1);
 });
 

@@ -153,5 +153,6 @@ export const DEFAULT_FRAGMENT = 256 * 1024;
 /** Most PDV data bytes per P-DATA-TF PDU for a peer maximum length. */
 export function maxDataPerPdu(maxPduLength: number): number {
   if (maxPduLength === 0) return DEFAULT_FRAGMENT;
-  return Math.max(1, maxPduLength - PDV_HEADER_LENGTH);
+  // Even, so that every fragment but an odd dataset's last one is even (dcmtk refuses odd ones).
+  return Math.max(2, (maxPduLength - PDV_HEADER_LENGTH) & ~1);
 }

@@ -40,6 +40,7 @@ export class ScuAssociation {
   private nextMessageId = 1;
   private closedError: MedgeError | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private lost = false;
 
   private constructor(readonly conn: Connection, private readonly timeoutMs: number) {}
 
@@ -100,6 +101,11 @@ export class ScuAssociation {
     return transferSyntax === undefined ? any : undefined;
   }
 
+  /** False once the association was aborted, rejected or closed: start a new one. */
+  get usable(): boolean {
+    return !this.lost && !this.conn.isClosed;
+  }
+
   newMessageId(): number {
     const id = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId % 0xffff) + 1;
@@ -126,6 +132,7 @@ export class ScuAssociation {
   async release(): Promise<void> {
     if (this.conn.isClosed) return;
     const rp = this.wait<void>('release');
+    rp.catch(() => undefined);
     await this.conn.send(encodeReleaseRq());
     await rp;
     this.conn.end();
@@ -159,6 +166,7 @@ export class ScuAssociation {
   }
 
   private fail(err: MedgeError): void {
+    this.lost = true;
     clearTimeout(this.timer);
     const w = this.waiter;
     this.waiter = undefined;

@@ -33,7 +33,8 @@ export async function convertDataset(path: string, targetTs: string): Promise<Bu
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const dict = dcmjs.data.DicomMessage.readFile(ab, { ignoreErrors: true });
   dict.meta['00020010'] = { vr: 'UI', Value: [targetTs] };
-  const out = Buffer.from(dict.write());
+  // Read leniently, write what was read: real files carry over-long values (an AE of 18 spaces, say).
+  const out = Buffer.from(dict.write({ allowInvalidVRLength: true }));
   const outMeta = readFileMeta(out);
   if (!outMeta) throw new MedgeError('MEDGE_ERR_INTERNAL', 'dcmjs wrote no file meta', { path });
   return out.subarray(outMeta.datasetOffset);

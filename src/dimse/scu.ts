@@ -123,7 +123,7 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
       continue;
     }
     let i = 0;
-    for (; i < batch.length && !assoc.conn.isClosed; i++) report(await storeOne(assoc, batch[i]!));
+    for (; i < batch.length && assoc.usable; i++) report(await storeOne(assoc, batch[i]!));
     if (i < batch.length) queue = [...batch.slice(i), ...queue]; // association lost: re-associate for the rest
     else await assoc.release().catch(() => assoc.abort());
   }
@@ -214,16 +214,22 @@ async function streamDataset(assoc: ScuAssociation, contextId: number, it: Item)
   const fh = await open(it.file, 'r');
   try {
     const chunk = maxDataPerPdu(assoc.conn.peerMaxPduLength);
-    let pos = it.meta.datasetOffset;
+    // PS3.5 7.1 / A.5: a dataset (a deflated stream included) is of even length on the wire; pad an
+    // odd one with a trailing NUL, as dcmtk rejects odd fragments ("Odd Fragment Length").
+    const length = it.size - it.meta.datasetOffset;
+    const padded = length + (length % 2);
+    let sent = 0;
     do {
-      const n = Math.min(chunk, it.size - pos);
-      const pdu = allocPDataPdu(contextId, false, pos + n >= it.size, n);
-      const { bytesRead } = await fh.read(pdu, PDATA_PREFIX, n, pos);
-      if (bytesRead !== n) throw new MedgeError('MEDGE_ERR_STORE_IO', `${it.file} changed while being sent`, { path: it.file });
+      const n = Math.min(chunk, padded - sent);
+      const pdu = allocPDataPdu(contextId, false, sent + n >= padded, n);
+      const fromFile = Math.min(n, length - sent);
+      const { bytesRead } = await fh.read(pdu, PDATA_PREFIX, fromFile, it.meta.datasetOffset + sent);
+      if (bytesRead !== fromFile) throw new MedgeError('MEDGE_ERR_STORE_IO', `${it.file} changed while being sent`, { path: it.file });
+      if (fromFile < n) pdu.fill(0, PDATA_PREFIX + fromFile);
       await assoc.conn.send(pdu);
-      pos += n;
-    } while (pos < it.size);
-    return it.size - it.meta.datasetOffset;
+      sent += n;
+    } while (sent < padded);
+    return padded;
   } finally {
     await fh.close();
   }
