@@ -1,0 +1,43 @@
+import { echo } from '../../dimse/scu.js';
+import { parsePeerAddress } from '../../dimse/peer-address.js';
+import { intOption, parseCommandArgs } from '../parse-args.js';
+
+const HELP = `Usage: medge echo AE@host:port [options]
+
+Checks that a DICOM peer answers: opens an association, sends C-ECHO (Verification), releases.
+Prints the round-trip time; exit status 0 when the peer answered Success, 1 otherwise.
+
+Options:
+  --calling-ae TITLE   our AE title in the association      [MEDGE]
+  --timeout S          seconds to wait for each answer      [10]
+  -h, --help           this text
+
+Example: medge echo ORTHANC@127.0.0.1:4242 --calling-ae MEDGE`;
+
+export async function runEcho(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'echo',
+    argv,
+    { 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`medge echo: expected one peer AE@host:port\n${HELP}\n`);
+    return 2;
+  }
+  const peer = parsePeerAddress(positionals[0]!);
+  const timeoutMs = (intOption('--timeout', values.timeout) ?? 10) * 1000;
+  try {
+    const r = await echo({ host: peer.host, port: peer.port, calledAe: peer.aeTitle, callingAe: values['calling-ae'] ?? 'MEDGE', timeoutMs });
+    process.stdout.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port}: Success in ${r.elapsedMs.toFixed(1)} ms\n`);
+    return 0;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port} failed: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+    return 1;
+  }
+}
