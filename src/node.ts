@@ -7,7 +7,7 @@ import { MetricsRegistry } from './observability/metrics.js';
 import { NodeEvents } from './events/node-events.js';
 import { createFsBlobStore } from './store/fs-blob-store.js';
 import { InstanceIndex, openIndexDb } from './store/index-db.js';
-import { reconcileStore } from './store/reconcile.js';
+import { recoverStore } from './ingest/recover.js';
 import { createIngest } from './ingest/ingest.js';
 import { createDimseServer } from './dimse/scp.js';
 import { createHttpApp } from './http/app.js';
@@ -31,7 +31,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const events = new NodeEvents();
   const store = createFsBlobStore(dataDir);
   const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
-  const repair = await reconcileStore(store, index, log);
+  const repair = await recoverStore(store, index, log);
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
 
   const health = () => {

@@ -42,25 +42,29 @@ export type HeaderParse =
   | { kind: 'need-more' };
 
 /**
- * Parses a Part 10 file's dataset header with dicom-parser. `bytes` is the whole file when
- * `complete`, else a prefix: parsing then stops at Pixel Data and a prefix that ends inside the
- * header asks for more. With the whole file, every top-level element must fit in the bytes
- * (a lying length is an error, PS3.5 7.1).
+ * Parses a Part 10 file's dataset header with dicom-parser. `bytes` is the file or a prefix of it;
+ * `totalLength` is the whole file's length. With a prefix, parsing stops at Pixel Data, and a
+ * prefix that ends inside the header asks for more. Every top-level element parsed must fit in
+ * the file: a lying length is an error (PS3.5 7.1), caught here without reading the pixels.
  */
-export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, complete: boolean): HeaderParse {
+export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, totalLength: number): HeaderParse {
+  const complete = bytes.length >= totalLength;
+  const deflated = transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian;
   let ds: DataSet;
   try {
     ds = dicomParser.parseDicom(bytes, {
       untilTag: complete ? undefined : PIXEL_DATA,
-      inflater: transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian ? inflate : undefined,
+      inflater: deflated ? inflate : undefined,
     } as dicomParser.ParseDicomOptions);
   } catch (err) {
     if (!complete) return { kind: 'need-more' };
     const reason = typeof err === 'string' ? err : (err as { exception?: unknown }).exception ?? err;
     throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `the dataset cannot be parsed: ${String(reason)}`, {});
   }
-  if (complete) checkLengths(ds, bytes.length);
-  else if (!ds.elements[PIXEL_DATA] && !reachedEnd(ds, bytes.length)) return { kind: 'need-more' };
+  if (!complete && !ds.elements[PIXEL_DATA] && !reachedEnd(ds, bytes.length)) return { kind: 'need-more' };
+  // A deflated dataset's offsets are in the inflated bytes; only a whole one can be checked.
+  if (!deflated) checkLengths(ds, totalLength);
+  else if (complete) checkLengths(ds, ds.byteArray.length);
   return { kind: 'ok', header: readHeader(ds) };
 }
 
@@ -78,12 +82,11 @@ function reachedEnd(ds: DataSet, length: number): boolean {
 }
 
 function checkLengths(ds: DataSet, length: number): void {
-  const dataLength = ds.byteArray.length ?? length;
   for (const e of Object.values(ds.elements)) {
-    if (e.length !== 0xffffffff && e.dataOffset + e.length > dataLength) {
+    if (e.length !== 0xffffffff && e.dataOffset + e.length > length) {
       throw new MedgeError(
         'MEDGE_ERR_INGEST_PARSE',
-        `element ${e.tag.slice(1, 5)},${e.tag.slice(5)} claims ${e.length} bytes but only ${dataLength - e.dataOffset} remain`,
+        `element (${e.tag.slice(1, 5)},${e.tag.slice(5)}) claims ${e.length} bytes but only ${length - e.dataOffset} remain`,
         { tag: e.tag },
       );
     }

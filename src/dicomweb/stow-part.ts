@@ -126,7 +126,7 @@ export class StowPart {
     if (meta === null) return 'match'; // not Part 10: the ingest says so with the right error
     let study: string | null;
     try {
-      const parsed = parseInstanceHeader(bytes, meta.transferSyntaxUid, complete);
+      const parsed = parseInstanceHeader(bytes, meta.transferSyntaxUid, complete ? bytes.length : Number.MAX_SAFE_INTEGER);
       if (parsed.kind === 'need-more') return 'wait';
       study = parsed.header.studyInstanceUid;
     } catch {

@@ -54,7 +54,7 @@ async function retrieveInstances(request: Req, reply: FastifyReply, deps: WadoDe
   checkInstancesAccept(request.headers.accept, found.map((i) => i.transferSyntaxUid));
   // Check every file before the status line goes out: once streaming, an error can only cut the connection.
   for (const i of found) {
-    if ((await deps.store.size(i.blobKey)) === undefined) {
+    if ((await deps.store.stat(i.blobKey)) === undefined) {
       throw new MedgeError('MEDGE_ERR_STORE_NOT_FOUND', `the file of instance ${i.sopInstanceUid} is missing from the store`, { sop: i.sopInstanceUid });
     }
   }

@@ -19,7 +19,7 @@ const CT = '1.2.840.10008.5.1.4.1.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 
 /** A small Explicit VR LE dataset; elements in tag order (PS3.5 7.1.2). */
-function dataset(sop: string, opts: { study?: string; series?: string; sopClass?: string; pixelLie?: boolean } = {}): Buffer {
+function dataset(sop: string, opts: { study?: string; series?: string; sopClass?: string; pixelLie?: boolean; privateBytes?: number; pixelBytes?: number } = {}): Buffer {
   const el = (group: number, elem: number, vr: string, value: Buffer) => {
     const long = ['OB', 'OW', 'SQ', 'UN', 'UT'].includes(vr);
     const h = Buffer.alloc(long ? 12 : 8);
@@ -45,9 +45,10 @@ function dataset(sop: string, opts: { study?: string; series?: string; sopClass?
     el(0x0020, 0x000d, 'UI', str(opts.study ?? '1.2.3.4', '\0')),
     el(0x0020, 0x000e, 'UI', str(opts.series ?? '1.2.3.4.5', '\0')),
     el(0x0020, 0x0013, 'IS', str('7')),
+    ...(opts.privateBytes ? [el(0x0027, 0x0010, 'LO', str('MEDGE TEST')), el(0x0027, 0x1001, 'OB', Buffer.alloc(opts.privateBytes, 3))] : []),
     el(0x0028, 0x0010, 'US', us(2)),
     el(0x0028, 0x0011, 'US', us(2)),
-    el(0x7fe0, 0x0010, 'OW', Buffer.alloc(8, 1)),
+    el(0x7fe0, 0x0010, 'OW', Buffer.alloc(opts.pixelBytes ?? 8, 1)),
   ]);
 }
 
@@ -102,7 +103,7 @@ test('a changed dataset under the same SOP Instance UID replaces the old file', 
   const before = index.getInstance('1.2.3.10')!.blobKey;
   const outcome = await ingest.storePart10(part10('1.2.3.10', { series: '1.2.3.4.6' }), { protocol: 'stow' });
   assert.equal(outcome.status, 'replaced');
-  assert.equal(await store.size(before), undefined);
+  assert.equal(await store.stat(before), undefined);
   assert.equal(index.getInstance('1.2.3.10')!.seriesInstanceUid, '1.2.3.4.6');
 });
 
@@ -165,4 +166,22 @@ test('the fs store leaves only committed files and nothing in tmp/', async (t) =
   for await (const k of store.list()) keys.push(k);
   assert.deepEqual(keys, [index.getInstance('1.2.3.16')!.blobKey]);
   assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+});
+
+test('a header longer than what is kept in memory is read back from the temporary file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-ingest-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { ingest, index } = setup(createFsBlobStore(dir));
+  const file = part10('1.2.3.17', { privateBytes: 3_000_000 });
+  const session = await ingest.beginPart10({ protocol: 'stow' });
+  for (let o = 0; o < file.length; o += 16384) await session.write(file.subarray(o, o + 16384));
+  const outcome = await session.finish();
+  assert.equal(outcome.status, 'stored');
+  assert.equal(index.getInstance('1.2.3.17')!.instanceNumber, '7');
+});
+
+test('a lying Pixel Data length is caught in a large file without reading the pixels', async () => {
+  const { ingest } = setup();
+  const file = part10('1.2.3.18', { pixelBytes: 2_000_000, pixelLie: true });
+  await assert.rejects(ingest.storePart10(file, { protocol: 'stow' }), (err) => isMedgeError(err, 'MEDGE_ERR_INGEST_PARSE') && /7fe0,0010/.test(err.message));
 });

@@ -1,4 +1,3 @@
-import { createHash, type Hash } from 'node:crypto';
 import { MedgeError, toMedgeError } from '../errors.js';
 import { buildFileMeta, readFileMeta } from '../dicom/part10.js';
 import { parseInstanceHeader, type InstanceHeader } from '../dicom/header.js';
@@ -9,10 +8,14 @@ import type { NodeEvents } from '../events/node-events.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { blobKeyFor } from './blob-key.js';
+import { sameDataset } from './same-dataset.js';
 import type { DimseDatasetMeta, Ingest, IngestContext, IngestOutcome, IngestSession } from './types.js';
 
-/** Instances up to this size are kept in memory while they arrive, so the header is parsed without re-reading. */
-const IN_MEMORY_LIMIT = 4 * 1024 * 1024;
+/**
+ * The first bytes of each instance are kept in memory for parsing the meta and the header.
+ * Almost every header ends well within them; a longer one is read back from the temporary file.
+ */
+const HEAD_LIMIT = 64 * 1024;
 /** How far into a large file we read to find the end of the header; beyond this it is not parseable. */
 const HEADER_READ_LIMIT = 64 * 1024 * 1024;
 /** Free space is re-checked every this many bytes of one instance. */
@@ -111,11 +114,11 @@ export function createIngest(deps: IngestDeps): Ingest {
 }
 
 class Session {
+  /** The first bytes of the file, kept for the meta and header parse; whole for small files. */
   private readonly head: Buffer[] = [];
   private headBytes = 0;
   private datasetOffset: number | undefined;
   private transferSyntaxUid: string | undefined;
-  private hash: Hash = createHash('sha256');
   private nextDiskCheck = DISK_CHECK_INTERVAL;
   private closed = false;
 
@@ -130,12 +133,12 @@ class Session {
   async write(chunk: Buffer): Promise<void> {
     if (this.closed) throw new MedgeError('MEDGE_ERR_INGEST_ABORTED', 'the instance was already finished or aborted');
     try {
-      if (this.headBytes < IN_MEMORY_LIMIT) {
-        this.head.push(chunk);
-        this.headBytes += chunk.length;
+      if (this.headBytes < HEAD_LIMIT) {
+        const kept = chunk.subarray(0, HEAD_LIMIT - this.headBytes);
+        this.head.push(kept);
+        this.headBytes += kept.length;
+        if (this.datasetOffset === undefined) this.tryReadMeta();
       }
-      if (this.datasetOffset !== undefined) this.hash.update(chunk);
-      else if (this.tryReadMeta()) this.hash.update(Buffer.concat(this.head).subarray(this.datasetOffset));
       if (this.writer.bytesWritten + chunk.length >= this.nextDiskCheck) {
         this.nextDiskCheck += DISK_CHECK_INTERVAL;
         this.checkDisk();
@@ -147,20 +150,16 @@ class Session {
     }
   }
 
-  /**
-   * Reads the file meta once enough bytes are in; true when it was found. The dataset hash covers
-   * the bytes after the meta only, so DIMSE and STOW copies of one dataset compare equal.
-   */
-  private tryReadMeta(): boolean {
+  /** Reads the PS3.10 file meta once enough bytes are in. */
+  private tryReadMeta(): void {
     const meta = readFileMeta(this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head));
     if (meta === undefined) {
-      if (this.headBytes >= IN_MEMORY_LIMIT) throw notDicom('the file meta information does not end');
-      return false;
+      if (this.headBytes >= HEAD_LIMIT) throw notDicom('the file meta information does not end');
+      return;
     }
     if (meta === null) throw notDicom('no DICM prefix or no Transfer Syntax UID in the file meta information (PS3.10 7.1)');
     this.datasetOffset = meta.datasetOffset;
     this.transferSyntaxUid = meta.transferSyntaxUid;
-    return true;
   }
 
   async abort(): Promise<void> {
@@ -178,14 +177,13 @@ class Session {
       }
       const header = await this.parseHeader();
       const ids = this.checkIdentity(header);
-      const sha256 = this.hash.digest('hex');
       const size = this.writer.bytesWritten;
       const existing = deps.index.getInstance(ids.sopInstanceUid);
-      if (existing && existing.sha256 === sha256) {
+      if (existing && (await sameDataset(deps.store, existing, this.writer, this.datasetOffset))) {
         await this.abort();
         return { ...ids, status: 'duplicate', transferSyntaxUid: this.transferSyntaxUid, size: existing.size, receivedAt: this.receivedAt };
       }
-      const blobKey = blobKeyFor(ids.studyInstanceUid, ids.seriesInstanceUid, ids.sopInstanceUid, sha256);
+      const blobKey = blobKeyFor(ids.studyInstanceUid, ids.seriesInstanceUid, ids.sopInstanceUid, this.receivedAt);
       this.closed = true;
       this.head.length = 0;
       await this.writer.commit(blobKey);
@@ -197,7 +195,6 @@ class Session {
           transferSyntaxUid: this.transferSyntaxUid,
           blobKey,
           size,
-          sha256,
           datasetOffset: this.datasetOffset,
           receivedAt: this.receivedAt,
           protocol: this.ctx.protocol,
@@ -209,29 +206,26 @@ class Session {
         await deps.store.delete(blobKey);
         throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot index the instance: ${(err as Error).message}`, { sop: ids.sopInstanceUid }, err);
       }
-      if (recorded.kind === 'replaced' && recorded.previousBlobKey !== blobKey) await deps.store.delete(recorded.previousBlobKey);
-      const status = recorded.kind === 'inserted' ? 'stored' : recorded.kind === 'replaced' ? 'replaced' : 'duplicate';
-      return { ...ids, status, transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt };
+      if (recorded.kind === 'replaced') await deps.store.delete(recorded.previousBlobKey);
+      return { ...ids, status: recorded.kind === 'replaced' ? 'replaced' : 'stored', transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt };
     } catch (err) {
       await this.abort().catch(() => undefined);
       throw err;
     }
   }
 
+  /** Parses from the bytes kept in memory, reading further into the temporary file only for huge headers. */
   private async parseHeader(): Promise<InstanceHeader> {
     const total = this.writer.bytesWritten;
     const ts = this.transferSyntaxUid!;
-    if (total <= IN_MEMORY_LIMIT) {
-      const parsed = parseInstanceHeader(Buffer.concat(this.head), ts, true);
-      if (parsed.kind === 'ok') return parsed.header;
-    }
-    for (let length = 1024 * 1024; ; length *= 4) {
-      const complete = length >= total;
+    const parsed = parseInstanceHeader(this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head), ts, total);
+    if (parsed.kind === 'ok') return parsed.header;
+    for (let length = HEAD_LIMIT * 16; ; length *= 4) {
       const bytes = await this.writer.readRange(0, Math.min(length, total));
-      const parsed = parseInstanceHeader(bytes, ts, complete);
-      if (parsed.kind === 'ok') return parsed.header;
-      if (complete || length >= HEADER_READ_LIMIT) {
-        throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `the dataset header cannot be parsed within the first ${formatBytes(Math.min(length, total))}`);
+      const more = parseInstanceHeader(bytes, ts, total);
+      if (more.kind === 'ok') return more.header;
+      if (length >= total || length >= HEADER_READ_LIMIT) {
+        throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `the dataset header does not end within the first ${formatBytes(Math.min(length, total))}`);
       }
     }
   }

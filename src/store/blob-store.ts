@@ -22,9 +22,10 @@ export interface BlobWriter {
 export interface BlobStore {
   begin(): Promise<BlobWriter>;
   /** Streams a stored blob; throws MEDGE_ERR_STORE_NOT_FOUND when absent. */
-  createReadStream(key: string): Readable;
+  createReadStream(key: string, options?: { start?: number; highWaterMark?: number }): Readable;
   read(key: string): Promise<Buffer>;
-  size(key: string): Promise<number | undefined>;
+  /** Size in bytes and modification time (ms since the epoch); undefined when absent. */
+  stat(key: string): Promise<{ size: number; modifiedAt: number } | undefined>;
   delete(key: string): Promise<void>;
   /** Every committed key, for start-up reconciliation with the index. */
   list(): AsyncIterable<string>;

@@ -1,4 +1,4 @@
-import { createReadStream, statfsSync } from 'node:fs';
+import { createReadStream, mkdirSync, statfsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,7 @@ export function createFsBlobStore(root: string): BlobStore {
   const tmpRoot = join(root, TMP_DIR);
   const blobRoot = join(root, BLOB_DIR);
   const knownDirs = new Set<string>();
+  mkdirSync(root, { recursive: true });
 
   async function ensureDir(dir: string): Promise<void> {
     if (knownDirs.has(dir)) return;
@@ -39,7 +40,8 @@ export function createFsBlobStore(root: string): BlobStore {
       const tmpPath = join(tmpRoot, `${Date.now()}-${randomBytes(6).toString('hex')}.part`);
       let handle: FileHandle;
       try {
-        handle = await open(tmpPath, 'wx');
+        // w+: the header of a large instance is read back before commit.
+        handle = await open(tmpPath, 'wx+');
       } catch (err) {
         throw ioError('cannot create a temporary file', tmpPath, err);
       }
@@ -51,8 +53,8 @@ export function createFsBlobStore(root: string): BlobStore {
       });
     },
 
-    createReadStream(key: string): Readable {
-      return createReadStream(pathOf(key));
+    createReadStream(key: string, options?: { start?: number; highWaterMark?: number }): Readable {
+      return createReadStream(pathOf(key), options);
     },
 
     async read(key: string): Promise<Buffer> {
@@ -63,9 +65,10 @@ export function createFsBlobStore(root: string): BlobStore {
       }
     },
 
-    async size(key: string): Promise<number | undefined> {
+    async stat(key: string): Promise<{ size: number; modifiedAt: number } | undefined> {
       try {
-        return (await stat(pathOf(key))).size;
+        const s = await stat(pathOf(key));
+        return { size: s.size, modifiedAt: s.mtimeMs };
       } catch {
         return undefined;
       }

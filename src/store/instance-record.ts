@@ -32,13 +32,12 @@ export interface InstanceRecord {
   blobKey: string;
   /** Bytes of the whole Part 10 file. */
   size: number;
-  /** SHA-256 of the dataset (after the file meta information), hex. */
-  sha256: string;
   /** Offset of the dataset in the file: the end of the PS3.10 file meta information. */
   datasetOffset: number;
   /** Arrival time, ms since the epoch. */
   receivedAt: number;
-  protocol: 'dimse' | 'stow';
+  /** How it came in; 'recovered' when re-indexed from its file at start-up (see reconcile.ts). */
+  protocol: 'dimse' | 'stow' | 'recovered';
   callingAe: string | null;
   associationId: string | null;
   remoteAddress: string | null;

@@ -37,9 +37,9 @@ export function createMemoryBlobStore(options: { freeBytes?: () => number } = {}
       };
       return writer;
     },
-    createReadStream: (key) => Readable.from([get(key)]),
+    createReadStream: (key, options) => Readable.from([get(key).subarray(options?.start ?? 0)]),
     read: async (key) => get(key),
-    size: async (key) => blobs.get(key)?.length,
+    stat: async (key) => (blobs.has(key) ? { size: blobs.get(key)!.length, modifiedAt: 0 } : undefined),
     delete: async (key) => void blobs.delete(key),
     async *list() {
       yield* [...blobs.keys()];

@@ -53,7 +53,6 @@ export const MIGRATIONS: readonly string[] = [
     image_orientation TEXT,
     blob_key TEXT NOT NULL,
     size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
     dataset_offset INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
     protocol TEXT NOT NULL,
