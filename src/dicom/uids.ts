@@ -24,6 +24,11 @@ export const STORABLE_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
   TS.ExplicitVRBigEndian,
   '1.2.840.10008.1.2.4.50', // JPEG Baseline (Process 1)
   '1.2.840.10008.1.2.4.51', // JPEG Extended (Process 2 & 4)
+  // Retired JPEG processes (PS3.5 A.4.1 lists them as retired); old modalities and archives still hold such files.
+  '1.2.840.10008.1.2.4.52', '1.2.840.10008.1.2.4.53', '1.2.840.10008.1.2.4.54', '1.2.840.10008.1.2.4.55',
+  '1.2.840.10008.1.2.4.56', '1.2.840.10008.1.2.4.58', '1.2.840.10008.1.2.4.59', '1.2.840.10008.1.2.4.60',
+  '1.2.840.10008.1.2.4.61', '1.2.840.10008.1.2.4.62', '1.2.840.10008.1.2.4.63', '1.2.840.10008.1.2.4.64',
+  '1.2.840.10008.1.2.4.65', '1.2.840.10008.1.2.4.66',
   '1.2.840.10008.1.2.4.57', // JPEG Lossless, Non-Hierarchical (Process 14)
   '1.2.840.10008.1.2.4.70', // JPEG Lossless, First-Order Prediction (Process 14 SV1)
   '1.2.840.10008.1.2.4.80', // JPEG-LS Lossless
