@@ -25,9 +25,9 @@ test('contexts: first supported transfer syntax wins; unknown abstract syntax 3,
   const rq: AssociateRq = {
     ...base,
     contexts: [
-      { id: 1, abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: ['1.2.840.10008.1.2.4.53', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2'] },
+      { id: 1, abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: ['1.2.840.10008.1.2.4.999', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2'] },
       { id: 3, abstractSyntax: '1.2.3.4.5.6', transferSyntaxes: ['1.2.840.10008.1.2'] },
-      { id: 5, abstractSyntax: '1.2.840.10008.5.1.4.1.1.4', transferSyntaxes: ['1.2.840.10008.1.2.4.55'] },
+      { id: 5, abstractSyntax: '1.2.840.10008.5.1.4.1.1.4', transferSyntaxes: ['1.2.826.0.1.3680043.99.1'] },
       { id: 7, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] },
       { id: 9, abstractSyntax: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxes: ['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.1'] },
     ],
