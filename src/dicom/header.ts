@@ -41,6 +41,8 @@ export type HeaderParse =
   /** The bytes end before the header does: call again with more. */
   | { kind: 'need-more' };
 
+export type DataSetParse = { kind: 'ok'; dataSet: DataSet } | { kind: 'need-more' };
+
 /**
  * Parses a Part 10 file's dataset header with dicom-parser. `bytes` is the file or a prefix of it;
  * `totalLength` is the whole file's length. With a prefix, parsing stops at Pixel Data, and a
@@ -48,13 +50,19 @@ export type HeaderParse =
  * the file: a lying length is an error (PS3.5 7.1), caught here without reading the pixels.
  */
 export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, totalLength: number): HeaderParse {
+  const parsed = parseDataSetHeader(bytes, transferSyntaxUid, totalLength);
+  return parsed.kind === 'ok' ? { kind: 'ok', header: readHeader(parsed.dataSet) } : parsed;
+}
+
+/** The dicom-parser DataSet up to Pixel Data (the whole one when `bytes` is the whole file), checked as above. */
+export function parseDataSetHeader(bytes: Buffer, transferSyntaxUid: string, totalLength: number): DataSetParse {
   const complete = bytes.length >= totalLength;
   const deflated = transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian;
   let ds: DataSet;
   try {
     ds = dicomParser.parseDicom(bytes, {
       untilTag: complete ? undefined : PIXEL_DATA,
-      inflater: deflated ? inflate : undefined,
+      inflater: deflated ? inflateDataset : undefined,
     } as dicomParser.ParseDicomOptions);
   } catch (err) {
     if (!complete) return { kind: 'need-more' };
@@ -65,11 +73,11 @@ export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, to
   // A deflated dataset's offsets are in the inflated bytes; only a whole one can be checked.
   if (!deflated) checkLengths(ds, totalLength);
   else if (complete) checkLengths(ds, ds.byteArray.length);
-  return { kind: 'ok', header: readHeader(ds) };
+  return { kind: 'ok', dataSet: ds };
 }
 
 /** The deflated dataset (PS3.5 A.5) is inflated leniently, so that a prefix yields what it can. */
-function inflate(arr: Uint8Array, position: number): Uint8Array {
+export function inflateDataset(arr: Uint8Array, position: number): Uint8Array {
   const inflated = inflateRawSync(arr.subarray(position), { finishFlush: constants.Z_SYNC_FLUSH });
   const out = new Uint8Array(position + inflated.length);
   out.set(arr.subarray(0, position), 0);

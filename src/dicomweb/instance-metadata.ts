@@ -1,12 +1,10 @@
 import dicomParser from 'dicom-parser';
-import { constants, inflateRawSync } from 'node:zlib';
 import { MedgeError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { TS } from '../dicom/uids.js';
+import { parseDataSetHeader } from '../dicom/header.js';
 import { datasetToJson } from './dataset-json.js';
 import type { DicomJsonDataset } from './dicom-json.js';
 
-const PIXEL_DATA = 'x7fe00010';
 /** A header longer than this is not read for metadata (bytes). */
 const HEADER_LIMIT = 64 * 1024 * 1024;
 
@@ -44,21 +42,9 @@ export async function readInstanceMetadata(store: BlobStore, blobKey: string, tr
 /** Parses up to Pixel Data; undefined when the bytes end inside the header (and more may come). */
 function tryParse(bytes: Buffer, transferSyntaxUid: string, complete: boolean): dicomParser.DataSet | undefined {
   try {
-    const ds = dicomParser.parseDicom(bytes, {
-      untilTag: PIXEL_DATA,
-      inflater: transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian ? inflate : undefined,
-    } as dicomParser.ParseDicomOptions);
-    return complete || ds.elements[PIXEL_DATA] ? ds : undefined;
+    const parsed = parseDataSetHeader(bytes, transferSyntaxUid, complete ? bytes.length : Number.MAX_SAFE_INTEGER);
+    return parsed.kind === 'ok' ? parsed.dataSet : undefined;
   } catch {
     return undefined;
   }
-}
-
-/** PS3.5 A.5: the dataset after the file meta information is raw deflate. */
-function inflate(arr: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(arr.subarray(position), { finishFlush: constants.Z_SYNC_FLUSH });
-  const out = new Uint8Array(position + inflated.length);
-  out.set(arr.subarray(0, position), 0);
-  out.set(inflated, position);
-  return out;
 }

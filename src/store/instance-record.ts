@@ -1,33 +1,12 @@
-/** One row's worth of what the index keeps about a received instance. null: absent in the dataset. */
-export interface InstanceRecord {
+import type { InstanceHeader } from '../dicom/header.js';
+
+/** One row's worth of what the index keeps about a received instance: its header plus where and how it came. */
+export interface InstanceRecord extends InstanceHeader {
   sopInstanceUid: string;
   sopClassUid: string;
   seriesInstanceUid: string;
   studyInstanceUid: string;
   transferSyntaxUid: string;
-  patientId: string | null;
-  issuerOfPatientId: string | null;
-  patientName: string | null;
-  patientBirthDate: string | null;
-  patientSex: string | null;
-  studyDate: string | null;
-  studyTime: string | null;
-  accessionNumber: string | null;
-  studyId: string | null;
-  studyDescription: string | null;
-  referringPhysicianName: string | null;
-  modality: string | null;
-  seriesNumber: string | null;
-  seriesDescription: string | null;
-  bodyPartExamined: string | null;
-  seriesDate: string | null;
-  instanceNumber: string | null;
-  rows: number | null;
-  columns: number | null;
-  numberOfFrames: string | null;
-  /** Image Position (Patient), backslash-separated as in the dataset. */
-  imagePosition: string | null;
-  imageOrientation: string | null;
   /** Blob key of the Part 10 file. */
   blobKey: string;
   /** Bytes of the whole Part 10 file. */
@@ -36,7 +15,7 @@ export interface InstanceRecord {
   datasetOffset: number;
   /** Arrival time, ms since the epoch. */
   receivedAt: number;
-  /** How it came in; 'recovered' when re-indexed from its file at start-up (see reconcile.ts). */
+  /** How it came in; 'recovered' when re-indexed from its file at start-up (see ingest/recover.ts). */
   protocol: 'dimse' | 'stow' | 'recovered';
   callingAe: string | null;
   associationId: string | null;
