@@ -76,7 +76,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
       return new Promise((resolve, reject) => {
         srv.once('error', (err: NodeJS.ErrnoException) => {
           server = undefined;
-          reject(new MedgeError('MEDGE_ERR_CONFIG_INVALID', `dicom.port: cannot listen on ${config.host}:${config.port} (${err.code ?? err.message})`, { key: 'dicom.port', host: config.host, port: config.port }, err));
+          reject(new MedgeError('MEDGE_ERR_NODE_LISTEN', `dicom.port: cannot listen on ${config.host}:${config.port} (${err.code ?? err.message})`, { key: 'dicom.port', host: config.host, port: config.port }, err));
         });
         srv.listen({ host: config.host, port: config.port }, () => {
           const address = srv.address();
