@@ -17,7 +17,11 @@ export interface ConnectionOptions {
   maxPduLength: number;
   /** Already bound to the association id (`assoc`). */
   log: Logger;
-  /** Each decoded PDU, in order; the next waits while a returned promise is pending (backpressure). */
+  /**
+   * Each decoded PDU, in order; the next waits while a returned promise is pending (backpressure).
+   * P-DATA-TF arrives as PDV pieces batched by what the socket delivered (pdu-reader.ts): a PDV
+   * item may come in several pieces, only the final one of a last fragment marked `last`.
+   */
   onPdu(pdu: Pdu): void | Promise<void>;
   /** Called once when the transport is gone, whatever the reason. */
   onClosed(info: { error?: MedgeError }): void;
@@ -39,6 +43,10 @@ export class Connection {
     this.reader = new PduReader(socket, {
       maxPduLength: opts.maxPduLength,
       onPdu: (raw) => this.handle(raw),
+      onPdvs: (pdvs) => {
+        this.touch();
+        return this.opts.onPdu({ type: 'p-data', pdvs });
+      },
       onError: (err) => this.malformed(err),
     });
     socket.on('error', (err) => {

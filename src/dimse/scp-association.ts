@@ -38,7 +38,8 @@ const MAX_COMMAND_BYTES = 64 * 1024;
 /** C-FIND identifiers are small flat datasets. */
 const MAX_IDENTIFIER_BYTES = 1024 * 1024;
 
-type DataSink = (fragment: Buffer, last: boolean) => void | Promise<void>;
+/** Consecutive dataset pieces of one batch, in order; `last` when the dataset ends with them. */
+type DataSink = (fragments: Buffer[], last: boolean) => void | Promise<void>;
 
 export class ScpAssociation {
   readonly id = randomBytes(4).toString('hex');
@@ -148,7 +149,9 @@ export class ScpAssociation {
   }
 
   private async onPData(pdvs: Pdv[]): Promise<void> {
-    for (const pdv of pdvs) {
+    let run: Buffer[] = [];
+    for (let i = 0; i < pdvs.length; i++) {
+      const pdv = pdvs[i]!;
       const pc = this.contexts.get(pdv.contextId);
       if (!pc) throw malformed(`PDV on presentation context ${pdv.contextId}, which is not accepted`, AbortReason.UnexpectedPduParameter);
       if (pdv.command) {
@@ -164,9 +167,16 @@ export class ScpAssociation {
         }
       } else {
         if (!this.sink) throw malformed('dataset fragment without a command', AbortReason.UnexpectedPduParameter);
-        const sink = this.sink;
-        if (pdv.last) this.sink = undefined;
-        await sink(pdv.data, pdv.last);
+        run.push(pdv.data);
+        // Pieces up to the dataset's end or the batch's go to the sink together (one file write).
+        const next = pdvs[i + 1];
+        if (pdv.last || !next || next.command) {
+          const sink = this.sink;
+          if (pdv.last) this.sink = undefined;
+          const fragments = run;
+          run = [];
+          await sink(fragments, pdv.last);
+        }
       }
     }
   }
@@ -185,8 +195,8 @@ export class ScpAssociation {
         const ctx = { protocol: 'dimse' as const, callingAe: this.callingAe, associationId: this.id, remoteAddress: this.conn.socket.remoteAddress ?? null };
         const store = createStoreReceiver({ ingest: this.deps.ingest, log: this.log, ctx, respond: this.respond(pc) }, cmd, pc, () => this.instances++);
         this.store = store;
-        this.sink = async (fragment, last) => {
-          await store.data(fragment, last);
+        this.sink = async (fragments, last) => {
+          await store.data(fragments, last);
           if (last) this.store = undefined;
         };
         return;
@@ -194,10 +204,10 @@ export class ScpAssociation {
       case CommandField.CFindRq: {
         const parts: Buffer[] = [];
         let size = 0;
-        this.sink = (fragment, last) => {
-          size += fragment.length;
+        this.sink = (fragments, last) => {
+          for (const f of fragments) size += f.length;
           if (size > MAX_IDENTIFIER_BYTES) throw malformed('C-FIND identifier too long');
-          parts.push(fragment);
+          parts.push(...fragments);
           if (!last) return;
           const job = startFind({ db: this.deps.db, log: this.log, respond: this.respond(pc) }, cmd, pc, Buffer.concat(parts));
           const id = cmd.messageId ?? 0;

@@ -22,7 +22,8 @@ export interface StoreReceiverDeps {
 
 /** Receives one C-STORE dataset; `data` must be awaited fragment by fragment (backpressure). */
 export interface StoreReceiver {
-  data(fragment: Buffer, last: boolean): Promise<void>;
+  /** Consecutive pieces of the dataset, written together; `last` when the dataset ends with them. */
+  data(fragments: Buffer[], last: boolean): Promise<void>;
   /** The association ended mid-dataset: drop what was written. */
   abort(): Promise<void>;
 }
@@ -66,11 +67,11 @@ export function createStoreReceiver(deps: StoreReceiverDeps, cmd: DimseCommand, 
   }
 
   return {
-    async data(fragment, last) {
+    async data(fragments, last) {
       if (done) return;
       if (session && failure === undefined) {
         try {
-          await (await session).write(fragment);
+          await (await session).writev(fragments);
         } catch (err) {
           await fail(err);
         }

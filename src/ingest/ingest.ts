@@ -66,7 +66,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     const writer = await deps.store.begin();
     const session = new Session(writer, ctx, dimse, now(), checkDisk);
     if (dimse) {
-      await session.write(
+      // Written with the first dataset bytes (one write fewer per instance).
+      session.prefix(
         buildFileMeta({
           mediaStorageSopClassUid: dimse.sopClassUid,
           mediaStorageSopInstanceUid: dimse.sopInstanceUid,
@@ -76,7 +77,8 @@ export function createIngest(deps: IngestDeps): Ingest {
       );
     }
     return {
-      write: (chunk) => session.write(chunk),
+      write: (chunk) => session.writev([chunk]),
+      writev: (chunks) => session.writev(chunks),
       abort: () => session.abort(),
       finish: async () => {
         try {
@@ -102,7 +104,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     async storePart10(bytes, ctx) {
       const session = await ingest.beginPart10(ctx);
       try {
-        await session.write(bytes);
+        await session.writev([bytes]);
       } catch (err) {
         await session.abort();
         throw err;
@@ -121,6 +123,8 @@ class Session {
   private transferSyntaxUid: string | undefined;
   private nextDiskCheck = DISK_CHECK_INTERVAL;
   private closed = false;
+  /** Bytes to write before the first chunk (the file meta of a DIMSE dataset). */
+  private pending: Buffer | undefined;
 
   constructor(
     private readonly writer: BlobWriter,
@@ -130,20 +134,35 @@ class Session {
     private readonly checkDisk: () => void,
   ) {}
 
-  async write(chunk: Buffer): Promise<void> {
+  /** Bytes that go before everything written; held until the first write. */
+  prefix(bytes: Buffer): void {
+    this.pending = bytes;
+  }
+
+  async writev(input: readonly Buffer[]): Promise<void> {
     if (this.closed) throw new MedgeError('MEDGE_ERR_INGEST_ABORTED', 'the instance was already finished or aborted');
     try {
-      if (this.headBytes < HEAD_LIMIT) {
-        const kept = chunk.subarray(0, HEAD_LIMIT - this.headBytes);
-        this.head.push(kept);
-        this.headBytes += kept.length;
-        if (this.datasetOffset === undefined) this.tryReadMeta();
+      let chunks = input;
+      if (this.pending) {
+        chunks = [this.pending, ...input];
+        this.pending = undefined;
       }
-      if (this.writer.bytesWritten + chunk.length >= this.nextDiskCheck) {
+      let length = 0;
+      for (const chunk of chunks) {
+        length += chunk.length;
+        if (this.headBytes < HEAD_LIMIT) {
+          const kept = chunk.subarray(0, HEAD_LIMIT - this.headBytes);
+          this.head.push(kept);
+          this.headBytes += kept.length;
+          if (this.datasetOffset === undefined) this.tryReadMeta();
+        }
+      }
+      if (this.writer.bytesWritten + length >= this.nextDiskCheck) {
         this.nextDiskCheck += DISK_CHECK_INTERVAL;
         this.checkDisk();
       }
-      await this.writer.write(chunk);
+      if (chunks.length === 1) await this.writer.write(chunks[0]!);
+      else if (chunks.length > 1) await this.writer.writev(chunks);
     } catch (err) {
       await this.abort();
       throw err;
@@ -171,6 +190,7 @@ class Session {
 
   async finish(deps: IngestDeps): Promise<IngestOutcome> {
     if (this.closed) throw new MedgeError('MEDGE_ERR_INGEST_ABORTED', 'the instance was already finished or aborted');
+    if (this.pending) await this.writev([]);
     try {
       if (this.datasetOffset === undefined || this.transferSyntaxUid === undefined) {
         throw notDicom(this.writer.bytesWritten === 0 ? 'the object is empty' : 'the object is not a DICOM Part 10 file');

@@ -39,6 +39,8 @@ export interface IngestOutcome {
  */
 export interface IngestSession {
   write(chunk: Buffer): Promise<void>;
+  /** Writes consecutive chunks together (one system call for the file store); same as write for each. */
+  writev(chunks: readonly Buffer[]): Promise<void>;
   finish(): Promise<IngestOutcome>;
   /** Drops everything written so far (connection lost, request aborted). Safe to call twice. */
   abort(): Promise<void>;

@@ -11,6 +11,8 @@ import type { Readable } from 'node:stream';
 export interface BlobWriter {
   /** Appends bytes; resolves when the backend has taken them (backpressure for the caller). */
   write(chunk: Buffer): Promise<void>;
+  /** Appends several chunks in order, as one write where the backend can (writev). */
+  writev(chunks: readonly Buffer[]): Promise<void>;
   readonly bytesWritten: number;
   /** Reads back bytes [start, start+length) written so far (for header parsing). */
   readRange(start: number, length: number): Promise<Buffer>;

@@ -127,6 +127,21 @@ class FsBlobWriter implements BlobWriter {
     }
   }
 
+  async writev(chunks: readonly Buffer[]): Promise<void> {
+    if (chunks.length === 1) return this.write(chunks[0]!);
+    let list = chunks as Buffer[];
+    let left = 0;
+    for (const c of list) left += c.length;
+    // IOV_MAX is 1024 on Linux; our batches are far smaller, but a short write may still happen.
+    while (left > 0) {
+      const batch = list.length > WRITEV_MAX ? list.slice(0, WRITEV_MAX) : list;
+      const { bytesWritten } = await this.handle.writev(batch, this.bytesWritten);
+      this.bytesWritten += bytesWritten;
+      left -= bytesWritten;
+      list = dropBytes(list, bytesWritten);
+    }
+  }
+
   async readRange(start: number, length: number): Promise<Buffer> {
     const n = Math.max(0, Math.min(length, this.bytesWritten - start));
     const buf = Buffer.allocUnsafe(n);
@@ -153,6 +168,18 @@ class FsBlobWriter implements BlobWriter {
     }
     await rm(this.tmpPath, { force: true });
   }
+}
+
+/** Most buffers per writev call (IOV_MAX on Linux). */
+const WRITEV_MAX = 1024;
+
+/** The list without its first n bytes. */
+function dropBytes(list: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < list.length && n >= list[i]!.length) n -= list[i++]!.length;
+  const rest = list.slice(i);
+  if (n > 0) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -23,6 +23,12 @@ export function createMemoryBlobStore(options: { freeBytes?: () => number } = {}
           chunks.push(Buffer.from(chunk));
           bytesWritten += chunk.length;
         },
+        async writev(list) {
+          for (const chunk of list) {
+            chunks.push(Buffer.from(chunk));
+            bytesWritten += chunk.length;
+          }
+        },
         async readRange(start, length) {
           return Buffer.concat(chunks).subarray(start, start + length);
         },
