@@ -106,8 +106,8 @@ async function prepare(work: string, slices: number, batch: number): Promise<Wor
 
 async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workload): Promise<Sample> {
   const receiver = await startReceiver(kind);
+  const sampler = sampleRss(receiver.pid);
   try {
-    const sampler = sampleRss(receiver.pid);
     const cpu0 = cpuSeconds(receiver.pid);
     const started = performance.now();
     await send(receiver, mode, w);
@@ -118,6 +118,7 @@ async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workloa
     if (stored !== w.series.files.length) throw new Error(`${kind} holds ${stored} of ${w.series.files.length} instances after ${mode}`);
     return { kind, mode, round, seconds, cpu, rssMb, stored };
   } finally {
+    sampler.stop();
     await receiver.stop();
   }
 }

@@ -41,8 +41,8 @@ async function main(): Promise<void> {
       for (const kind of kinds) {
         try {
           const receiver = await startReceiver(kind);
+          const sampler = sampleRss(receiver.pid);
           try {
-            const sampler = sampleRss(receiver.pid);
             const cpu0 = cpuSeconds(receiver.pid);
             const started = performance.now();
             if (mode === 'C-STORE') {
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
             rows.push([mode, kind, seconds, mb / seconds, cpu, rss]);
             console.log(`${kind} ${mode}: ${seconds.toFixed(1)} s, ${(mb / seconds).toFixed(0)} MB/s, ${cpu.toFixed(2)} CPU s, peak RSS ${rss.toFixed(0)} MB`);
           } finally {
+            sampler.stop();
             await receiver.stop();
           }
         } catch (err) {

@@ -36,6 +36,8 @@ export function sampleRss(pid: number, intervalMs = 50): RssSampler {
     const rss = statusMb(pid, 'VmRSS');
     if (rss !== undefined && rss > peak) peak = rss;
   }, intervalMs);
+  // Never keeps the benchmark alive on its own, even if a failed round forgets to stop it.
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);
