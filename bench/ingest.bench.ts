@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries, type SyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
 import { cpuSeconds, sampleRss } from './lib/proc-stats.js';
 import { startReceiver, type Receiver, type ReceiverKind } from './lib/receivers.js';
-import { runStorescu } from './lib/storescu.js';
+import { runStorescu } from '../test/helpers/storescu.js';
 import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
 import { formatTable, fmt, median } from './lib/table.js';
 

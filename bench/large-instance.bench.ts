@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { writeSyntheticMultiFrame } from '../src/dicom/synthetic/multi-frame.js';
 import { cpuSeconds, sampleRss } from './lib/proc-stats.js';
 import { startReceiver, type ReceiverKind } from './lib/receivers.js';
-import { runStorescu } from './lib/storescu.js';
+import { runStorescu } from '../test/helpers/storescu.js';
 import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
 import { formatTable } from './lib/table.js';
 
