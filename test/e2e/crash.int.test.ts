@@ -48,6 +48,7 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
   const kills = 3 + Math.floor(rng() * 3);
   const acknowledged = new Set<string>();
   let killed = 0;
+  let interrupted = 0;
 
   for (let run = 0; run < 20; run++) {
     const remaining = series.files.filter((f) => !acknowledged.has(uidOf.get(f)!));
@@ -63,6 +64,7 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
       killed++;
     }
     const result = await sending;
+    if (crash && result.code !== 0) interrupted++;
     const acks = acknowledgedFiles(result.output);
     for (const f of acks) acknowledged.add(uidOf.get(f)!);
     t.diagnostic(`run ${run + 1}: ${remaining.length} to send, ${acks.length} acknowledged${crash ? `, SIGKILL after ${killAfterMs} ms` : ''}, storescu exit ${result.code ?? result.signal}`);
@@ -72,7 +74,9 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
     }
     medge = undefined;
   }
-  assert.equal(killed, kills, 'every planned kill happened');
+  // The last planned kills may find nothing left to send when medge is fast; at least one must
+  // have cut a transfer short for the test to mean anything.
+  assert.ok(interrupted >= 1, `no kill interrupted a transfer (${killed} kills)`);
   assert.equal(acknowledged.size, INSTANCES, 'every instance was acknowledged in the end');
 
   // A clean restart: leftovers of the crashes in DATA/tmp are gone once the node is up.
@@ -102,7 +106,7 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
     assert.equal(ds.elements.x7fe00010?.length, SIZE * SIZE * 2, `pixel data of ${row.sop_uid} is complete`);
   }
   const blobs = await countFiles(join(dataDir, 'instances'));
-  t.diagnostic(`${rows.length} indexed, ${blobs} instance files, ${killed} kills`);
+  t.diagnostic(`${rows.length} indexed, ${blobs} instance files, ${killed} kills, ${interrupted} mid-transfer`);
   assert.equal(rows.length, INSTANCES);
 });
 
