@@ -18,11 +18,11 @@ test('file, then MEDGE_* variables, then flags', async (t) => {
   await writeFile(file, 'dicom:\n  aeTitle: FROMFILE\n  port: 104\nhttp:\n  port: 9000\n');
   const config = loadConfig({
     file,
-    env: { MEDGE_DICOM_PORT: '4242', MEDGE_DATA_DIR: '/srv/medge', MEDGE_STORE_MIN_FREE_BYTES: '5000000000', HOME: '/x' },
+    env: { MEDGE_DICOM_PORT: '10104', MEDGE_DATA_DIR: '/srv/medge', MEDGE_STORE_MIN_FREE_BYTES: '5000000000', HOME: '/x' },
     overrides: { http: { port: 0 } },
   });
   assert.equal(config.dicom.aeTitle, 'FROMFILE');
-  assert.equal(config.dicom.port, 4242);
+  assert.equal(config.dicom.port, 10104);
   assert.equal(config.http.port, 0);
   assert.equal(config.dataDir, '/srv/medge');
   assert.equal(config.store.minFreeBytes, 5_000_000_000);
