@@ -23,13 +23,21 @@ export interface Volume {
   slicePositions: Vec3[];
   /** Signed distance of each slice along `normal`, mm, ascending. */
   sliceLocations: number[];
-  /** Thickness of tissue each slice stands for along the normal, mm (half the distance to each neighbour; slice thickness at the ends). */
+  /**
+   * Thickness of tissue each slice stands for along the normal, mm: half the distance to each
+   * neighbour; an end slice counts its one neighbour distance (slice thickness when there is a single
+   * slice); across a gap a slice claims half the expected spacing only (src/imaging/stack-geometry.ts).
+   */
   sliceSpan: number[];
-  /** Nominal Slice Thickness (0018,0050), mm, or null. */
+  /** Nominal Slice Thickness (0018,0050), mm, or null: the most common one when slices differ. */
   sliceThickness: number | null;
+  /** Slice Thickness (0018,0050) of each slice, mm, or null (optional: series may mix thicknesses). */
+  sliceThicknesses?: (number | null)[];
+  /** Gantry/Detector Tilt (0018,1120) from the header, degrees, or null (for comparison with `tiltDegrees`). */
+  headerTiltDegrees?: number | null;
   /** Angle between the stacking direction (slice to slice) and the normal, degrees: gantry tilt as the geometry shows it. */
   tiltDegrees: number;
-  /** Gaps: after slice i the next one is further than 1.5 x the median spacing. */
+  /** Gaps: after slice i the next one is further than 1.5 x the median spacing of its neighbours (up to 3 spacings each side). */
   gaps: { afterSlice: number; distanceMm: number; expectedMm: number }[];
   /** SOP Instance UID and frame number (1-based; 1 for single-frame) of each slice. */
   sources: { sopInstanceUid: string; frame: number }[];
