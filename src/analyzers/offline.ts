@@ -139,7 +139,7 @@ async function analyzeSeries(
   const base = { seriesInstanceUid, slices: volume.dims[2], sliceThicknessMm: volume.sliceThickness };
   const verdicts = deps.registry.applicable(volume);
   if (verdicts.length === 0) {
-    return [{ ...base, analyzer: null, status: 'not-applicable', reason: 'no analyzer is loaded', findings: [], timingsMs: timings(decode, volumeMs, 0) }];
+    return [{ ...base, analyzer: null, status: 'failed', reason: 'no analyzer is loaded (see analyzers for load errors)', findings: [], timingsMs: timings(decode, volumeMs, 0) }];
   }
   return verdicts.map((v) => {
     const { id, version } = v.analyzer.manifest;

@@ -10,6 +10,7 @@ Commands:
   start   run the node: DIMSE SCP, DICOMweb, HTTP API (medge start --help)
   echo    C-ECHO a DICOM node: medge echo AE@host:port
   send    C-STORE files to a DICOM node: medge send DIR --to AE@host:port
+  analyze analyse the series under a directory offline: medge analyze DIR [--json] [--truth FILE]
 
 Options:
   -h, --help     this text; 'medge <command> --help' for a command
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./commands/start.js')).runStart,
   echo: async () => (await import('./commands/echo.js')).runEcho,
   send: async () => (await import('./commands/send.js')).runSend,
+  analyze: async () => (await import('./commands/analyze.js')).runAnalyze,
 };
 
 /** Runs the medge command line; resolves to the process exit code. */
