@@ -1,0 +1,257 @@
+import { sliceOffset, type Grid } from './grid.js';
+import { chamferDistance, chamferWeights } from './morph.js';
+import { ICH } from './params.js';
+import type { Skull } from './skull.js';
+
+/** A connected set of blood-like voxels on the working grid, with what the classifier needs. */
+export interface Component {
+  /** Working-grid voxel indices (k*nx*ny + j*nx + i). */
+  voxels: Int32Array;
+  volumeMl: number;
+  meanHu: number;
+  /** Largest distance from the inner table, mm. */
+  maxDistMm: number;
+  /** Fraction of voxels within ICH.bandMm + 1 mm of the table. */
+  contactFraction: number;
+  /** Largest in-plane distance from the component's own border, mm (half its thickness). */
+  innerRadiusMm: number;
+  /** Fraction of the ring around the component (2 px) that is CSF (< 20 HU). */
+  csfRing: number;
+  /** Centroid, working-grid voxel coordinates. */
+  ci: number;
+  cj: number;
+  ck: number;
+  k0: number;
+  k1: number;
+  /** Voxels on each side of the midline (image x greater / smaller than the midline). */
+  plusX: number;
+  minusX: number;
+  /** Bounding box in-plane, working pixels. */
+  i0: number; i1: number; j0: number; j1: number;
+}
+
+export interface Detection {
+  components: Component[];
+  backgroundHu: number;
+  /** Number of voxels excluded as calcification or its rim. */
+  calcVoxels: number;
+}
+
+/** Midline of the intracranial cavity: image column x = a + b * row, working pixels. */
+export interface Midline { a: number; b: number }
+
+/**
+ * Candidate blood: denoised value in [bloodLoHu, bloodHiHu], inside the skull, deeper than the
+ * partial-volume band, outside calcifications and their rim; grouped in 3D (8-connected in the
+ * plane, overlapping across slices with the tilt shift); each group then regrows into the band
+ * (extra-axial blood lies against the table) by at most band + 1 mm.
+ */
+export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midline): Detection {
+  const { nx, ny, nz, hu } = g;
+  const n = nx * ny;
+  const N = n * nz;
+  const { ic, dist } = skull;
+  const band = ICH.bandMm * 10;
+  const lo = ICH.bloodLoHu;
+  const hi = ICH.bloodHiHu;
+  const backgroundHu = brainBackground(skull, smooth, N);
+
+  // Calcifications and their rim (in-plane chamfer per affected slice, plus the slices either side).
+  const excl = new Uint8Array(N);
+  let calcVoxels = 0;
+  const w = chamferWeights(g.sx, g.sy);
+  const src = new Uint8Array(n);
+  const d16 = new Uint16Array(n);
+  const rim = ICH.calcRimMm * 10;
+  for (let k = 0; k < nz; k++) {
+    if (skull.sliceArea[k] === 0) continue;
+    const o = k * n;
+    let any = false;
+    for (let p = 0; p < n; p++) {
+      const c = ic[o + p] && hu[o + p]! > ICH.calcHu && dist[o + p]! > band ? 1 : 0;
+      src[p] = c;
+      if (c) any = true;
+    }
+    if (!any) continue;
+    chamferDistance(src, nx, ny, w, d16);
+    for (const m of [k - 1, k, k + 1]) {
+      if (m < 0 || m >= nz) continue;
+      const om = m * n;
+      for (let p = 0; p < n; p++) if (d16[p]! <= rim && !excl[om + p]) { excl[om + p] = 1; calcVoxels++; }
+    }
+  }
+
+  // Labels: 0 none, -1 candidate core not yet labelled, > 0 component id.
+  const label = new Int32Array(N);
+  for (let p = 0; p < N; p++) {
+    if (!ic[p] || excl[p] || dist[p]! <= band) continue;
+    const x = smooth[p]!;
+    if (x >= lo && x <= hi) label[p] = -1;
+  }
+  const offs: [number, number][] = [];
+  for (let k = 0; k < nz; k++) {
+    const [dxu, dyu] = k + 1 < nz ? sliceOffset(g, k, k + 1) : [0, 0];
+    offs.push([dxu, dyu]);
+  }
+  const queue = new Int32Array(Math.min(N, 1 << 24));
+  const components: Component[] = [];
+  const growSteps = Math.ceil((ICH.bandMm + 1) / Math.min(g.sx, g.sy));
+  let id = 0;
+  for (let s = 0; s < N; s++) {
+    if (label[s] !== -1) continue;
+    id++;
+    let head = 0;
+    let tail = 0;
+    label[s] = id;
+    queue[tail++] = s;
+    while (head < tail) {
+      const p = queue[head++]!;
+      const k = (p / n) | 0;
+      const r = p - k * n;
+      const j = (r / nx) | 0;
+      const i = r - j * nx;
+      for (let dj = -1; dj <= 1; dj++) {
+        const jj = j + dj;
+        if (jj < 0 || jj >= ny) continue;
+        for (let di = -1; di <= 1; di++) {
+          const ii = i + di;
+          if (ii < 0 || ii >= nx) continue;
+          const q = k * n + jj * nx + ii;
+          if (label[q] === -1 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
+        }
+      }
+      if (k + 1 < nz) {
+        const [dx, dy] = offs[k]!;
+        const ii = i - dx, jj = j - dy;
+        if (ii >= 0 && ii < nx && jj >= 0 && jj < ny) {
+          const q = (k + 1) * n + jj * nx + ii;
+          if (label[q] === -1 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
+        }
+      }
+      if (k > 0) {
+        const [dx, dy] = offs[k - 1]!;
+        const ii = i + dx, jj = j + dy;
+        if (ii >= 0 && ii < nx && jj >= 0 && jj < ny) {
+          const q = (k - 1) * n + jj * nx + ii;
+          if (label[q] === -1 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
+        }
+      }
+    }
+    // Cheap size check before anything else: most groups are noise specks.
+    let ml = 0;
+    for (let t = 0; t < tail; t++) ml += g.voxelMl[(queue[t]! / n) | 0]!;
+    if (ml < ICH.minFindingMl * 0.5) continue;
+    // Regrow into the band, in-plane, at most growSteps pixels.
+    let levelEnd = tail;
+    head = 0;
+    for (let step = 0; step < growSteps && head < tail; step++) {
+      levelEnd = tail;
+      while (head < levelEnd) {
+        const p = queue[head++]!;
+        const k = (p / n) | 0;
+        const r = p - k * n;
+        const j = (r / nx) | 0;
+        const i = r - j * nx;
+        for (let dj = -1; dj <= 1; dj++) {
+          const jj = j + dj;
+          if (jj < 0 || jj >= ny) continue;
+          for (let di = -1; di <= 1; di++) {
+            const ii = i + di;
+            if (ii < 0 || ii >= nx) continue;
+            const q = k * n + jj * nx + ii;
+            if (label[q] !== 0 || !ic[q] || excl[q] || dist[q]! > band) continue;
+            const x = smooth[q]!;
+            if (x < lo || x > hi) continue;
+            label[q] = id;
+            if (tail < queue.length) queue[tail++] = q;
+          }
+        }
+      }
+    }
+    components.push(measure(g, skull, smooth, queue.slice(0, tail), midline, label, id));
+  }
+  return { components, backgroundHu, calcVoxels };
+}
+
+/** Median of brain tissue (15-50 HU, deeper than 10 mm): grey and white matter. */
+function brainBackground(skull: Skull, smooth: Int16Array, N: number): number {
+  const hist = new Int32Array(36);
+  let total = 0;
+  for (let p = 0; p < N; p += 3) {
+    if (!skull.ic[p] || skull.dist[p]! < 100) continue;
+    const x = smooth[p]!;
+    if (x >= 15 && x <= 50) { hist[x - 15]!++; total++; }
+  }
+  if (total === 0) return 35;
+  let acc = 0;
+  for (let t = 0; t < hist.length; t++) { acc += hist[t]!; if (acc * 2 >= total) return t + 15; }
+  return 35;
+}
+
+function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, midline: Midline, label: Int32Array, id: number): Component {
+  const { nx, ny } = g;
+  const n = nx * ny;
+  let ml = 0, sumHu = 0, maxDist = 0, contact = 0, si = 0, sj = 0, sk = 0, wsum = 0;
+  let k0 = Infinity, k1 = -1, i0 = nx, i1 = -1, j0 = ny, j1 = -1, plusX = 0, minusX = 0;
+  const contactD = (ICH.bandMm + 1) * 10;
+  for (let t = 0; t < voxels.length; t++) {
+    const p = voxels[t]!;
+    const k = (p / n) | 0;
+    const r = p - k * n;
+    const j = (r / nx) | 0;
+    const i = r - j * nx;
+    const vm = g.voxelMl[k]!;
+    ml += vm;
+    sumHu += smooth[p]!;
+    const d = skull.dist[p]!;
+    if (d > maxDist) maxDist = d;
+    if (d <= contactD) contact++;
+    si += i * vm; sj += j * vm; sk += k * vm; wsum += vm;
+    if (k < k0) k0 = k;
+    if (k > k1) k1 = k;
+    if (i < i0) i0 = i;
+    if (i > i1) i1 = i;
+    if (j < j0) j0 = j;
+    if (j > j1) j1 = j;
+    const mid = midline.a + midline.b * j;
+    if (i > mid + 0.5) plusX++;
+    else if (i < mid - 0.5) minusX++;
+  }
+  // Inner radius and the CSF ring: per slice, over the component's bounding box plus a margin.
+  const m = 3;
+  const bi0 = Math.max(0, i0 - m), bi1 = Math.min(nx - 1, i1 + m), bj0 = Math.max(0, j0 - m), bj1 = Math.min(ny - 1, j1 + m);
+  const bw = bi1 - bi0 + 1, bh = bj1 - bj0 + 1;
+  const src = new Uint8Array(bw * bh);
+  const d16 = new Uint16Array(bw * bh);
+  const w = chamferWeights(g.sx, g.sy);
+  let inner = 0, ring = 0, ringCsf = 0;
+  const ringD = 2 * Math.max(w.ax, w.ay) + 1;
+  for (let k = k0; k <= k1; k++) {
+    for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) src[(j - bj0) * bw + (i - bi0)] = label[k * n + j * nx + i] === id ? 0 : 1;
+    chamferDistance(src, bw, bh, w, d16);
+    for (let q = 0; q < bw * bh; q++) if (d16[q]! > inner) inner = d16[q]!;
+    // Ring: outside pixels within 2 px of the component, inside the skull.
+    for (let q = 0; q < bw * bh; q++) src[q] = src[q] ? 0 : 1;
+    chamferDistance(src, bw, bh, w, d16);
+    for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) {
+      const q = (j - bj0) * bw + (i - bi0);
+      const d = d16[q]!;
+      if (d === 0 || d > ringD) continue;
+      const p = k * n + j * nx + i;
+      if (!skull.ic[p]) continue;
+      ring++;
+      if (smooth[p]! < 20) ringCsf++;
+    }
+  }
+  return {
+    voxels,
+    volumeMl: ml,
+    meanHu: sumHu / voxels.length,
+    maxDistMm: maxDist / 10,
+    contactFraction: contact / voxels.length,
+    innerRadiusMm: inner / 10,
+    csfRing: ring ? ringCsf / ring : 0,
+    ci: si / wsum, cj: sj / wsum, ck: sk / wsum,
+    k0, k1: k1, plusX, minusX, i0, i1, j0, j1,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Thresholds of the ICH pipeline, in one place with the reason for each value (docs/ich.md explains
+ * them at length). HU are Hounsfield units, distances mm, volumes mL.
+ */
+export const ICH = {
+  /** Bone: cortical bone is 700-2000 HU; 250 keeps the thin inner table at working resolution. */
+  boneHu: 250,
+  /** Values below this are air / outside the field of view (clamped, so -1500 or -3024 padding acts as air). */
+  airHu: -1000,
+  /** Soft tissue window used by the denoising filter: bone and air never bleed into the average. */
+  softLoHu: -100,
+  softHiHu: 150,
+  /** Brain tissue (for the not-assessable rule and the background level): CSF to grey matter to blood. */
+  brainLoHu: 0,
+  brainHiHu: 80,
+  /** Less than this much 0-80 HU tissue inside the skull: no brain (a phantom, an empty shell). */
+  minBrainMl: 100,
+  /** Acute blood after denoising: 60-75 HU clot; the lower bound sits between grey matter (~40) and blood. */
+  bloodLoHu: 52,
+  bloodHiHu: 100,
+  /** Calcification cores: above any clot (acute blood stays under ~95 HU even with a high haematocrit). */
+  calcHu: 120,
+  /** Rim around calcifications excluded from candidates (blur of a dense focus falls into the blood range). */
+  calcRimMm: 2.5,
+  /** Band at the inner table where partial volume of bone fakes blood; extra-axial bleeds must be thicker. */
+  bandMm: 2,
+  /** Closing radius that bridges sutures and small foramina when the bone ring is open. */
+  closeMm: 4,
+  /** Smallest cavity region per slice kept as intracranial, cm2 (smaller enclosed pockets: sinuses, air cells). */
+  minCavityCm2: 2,
+  /** Smallest finding reported (a 0.4 mL bleed is about 8x this). */
+  minFindingMl: 0.05,
+  /** Mean denoised HU of a finding minus the brain background must be at least this. */
+  minContrastHu: 16,
+} as const;
