@@ -7,7 +7,7 @@ import type { Analyzer } from './types.js';
  * its error, loudly, while the others still run.
  */
 export const DEFAULT_ANALYZER_LOADERS: readonly AnalyzerLoader[] = [
-  { id: 'ich', load: async () => (await import('./ich/index.js') as { ichAnalyzer: Analyzer }).ichAnalyzer },
+  { id: 'ich', load: async () => (await import('./ich/index.js')).ichAnalyzer },
 ];
 
 /** The shipped analyzers, loaded: [ichAnalyzer]. Throws when one cannot be loaded. */
