@@ -138,9 +138,19 @@ export async function* readMultipart(source: AsyncIterable<Buffer | Uint8Array |
   for await (const raw of source) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (chunk.length === 0) continue;
-    // Only a short tail (a partial delimiter or header line) is ever left over: joining it with
-    // the new chunk copies the chunk once at most, never the part.
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    const now = state as State; // changed by more(), which TypeScript cannot see
+    if (buf.length === 0) {
+      buf = chunk;
+    } else if ((now === 'body' || now === 'preamble') && chunk.length >= delimiter.length && !delimiterStartsIn(buf, chunk, delimiter)) {
+      // The tail kept in a body cannot begin a delimiter (nor be the CR before one): it is plain
+      // data, and the chunk is used as it is instead of being copied behind it (the copy was
+      // every byte of every part once more).
+      if (now === 'body') yield { kind: 'data', chunk: buf };
+      buf = chunk;
+    } else {
+      // A partial delimiter or header line is left over: join the short tail with the chunk.
+      buf = Buffer.concat([buf, chunk]);
+    }
     yield* more();
   }
   yield* more();
@@ -148,6 +158,16 @@ export async function* readMultipart(source: AsyncIterable<Buffer | Uint8Array |
     const where = (state as State) === 'preamble' ? 'before the first boundary delimiter' : `in part ${index}`;
     throw multipartError(`the body ended ${where}, without the close delimiter "--${boundary}--"`, { part: index, state });
   }
+}
+
+/**
+ * Whether a delimiter (or the CR before one) may start within `tail` when `next` follows it. Only
+ * the tail and the first delimiter-length bytes of `next` need looking at; `next` is at least that long.
+ */
+function delimiterStartsIn(tail: Buffer, next: Buffer, delimiter: Buffer): boolean {
+  const joined = Buffer.concat([tail, next.subarray(0, delimiter.length)]);
+  const at = joined.indexOf(delimiter);
+  return at >= 0 && at <= tail.length;
 }
 
 function multipartError(message: string, fields: Record<string, unknown> = {}): MedgeError {
