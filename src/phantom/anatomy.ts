@@ -80,8 +80,15 @@ function chebyshev9(u: number): number {
   return t1;
 }
 
-function sylvian(y: number, z: number): boolean {
-  return y > -30 && y < 12 && Math.abs(z - (-6 + 0.25 * y)) < 2;
+/**
+ * The Sylvian fissures: oblique CSF sheets over the insula, |x| = 41 + 2 (y + 8) +- 3 mm for z in
+ * [-22, 4], within 26 mm of the cortex: a curvilinear cleft in axial slices. Returns the |x| range
+ * on the line (empty when lo >= hi).
+ */
+function sylvian(y: number, z: number, h1: number): [number, number] {
+  if (z < -22 || z > 4 || h1 <= 30) return [0, 0];
+  const mid = 44 + 2 * (y + 8);
+  return [Math.max(mid - 3, h1 - 26), Math.min(mid + 3, h1)];
 }
 
 /** Skull thickness, mm: 5 at the vertex to 8 at the base. */
@@ -205,9 +212,10 @@ export function createAnatomy(o: AnatomyOptions): Anatomy & { prepare(x0: number
     if (h2 > 0) paint(line, -h2, h2, HU.white);
     sulci(line, y, z, h1, innerChord(-SULCUS_DEPTH_MM, y, z));
     // Sylvian fissures: oblique CSF clefts over the insula, laterally.
-    if (sylvian(y, z) && h1 > 30) {
-      paint(line, -h1, -h1 + 26, HU.csf);
-      paint(line, h1 - 26, h1, HU.csf);
+    const [sa, sb] = sylvian(y, z, h1);
+    if (sb > sa) {
+      paint(line, -sb, -sa, HU.csf);
+      paint(line, sa, sb, HU.csf);
     }
     for (const e of basalGanglia) paintEllipsoid(line, e, y, z, HU.deepGrey);
     for (const e of thalami) paintEllipsoid(line, e, y, z, HU.thalamus);
@@ -262,14 +270,16 @@ export function createAnatomy(o: AnatomyOptions): Anatomy & { prepare(x0: number
       }
       const h1 = innerChord(-CSF_LAYER_MM, y, z);
       if (ax >= h1) return true;
-      if (sylvian(y, z) && ax > h1 - 26) return true;
+      const [sa, sb] = sylvian(y, z, h1);
+      if (ax > sa && ax < sb) return true;
       const hd = innerChord(-SULCUS_DEPTH_MM, y, z);
       return ax > hd && Math.abs(sulcusF(x, y, z)) < W_CSF;
     },
     csfInnerLimit: (y, z, withCisterns) => {
       if (withCisterns) for (const e of cisterns) if (halfChord(e, y, z) > 0) return 0;
       const hd = Math.max(0, innerChord(-SULCUS_DEPTH_MM, y, z));
-      return sylvian(y, z) ? Math.max(0, Math.min(hd, innerChord(-CSF_LAYER_MM, y, z) - 26)) : hd;
+      const [sa, sb] = sylvian(y, z, innerChord(-CSF_LAYER_MM, y, z));
+      return sb > sa ? Math.max(0, Math.min(hd, sa)) : hd;
     },
     headChord: (y, z) => innerChord(skullThickness(z) + SCALP_MM, y, z),
     ventricles: { atria, bodies },
