@@ -8,3 +8,4 @@ export { PIXEL_TS } from './types.js';
 export { decodeFrameSync, isCompressedTransferSyntax, isDecodableTransferSyntax } from './decode.js';
 export { readPixelInfo } from './instance.js';
 export { initCodecs } from './wasm-loader.js';
+export { createDecoderPool, type DecoderPool, type DecoderPoolOptions } from './pool.js';
