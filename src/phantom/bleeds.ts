@@ -70,6 +70,7 @@ export function ellipsoidShape(e: Ellipsoid, cutY?: number): Shape {
     ellipsoid: e,
     y0: cutY !== undefined ? Math.max(cutY, e.cy - e.b) : e.cy - e.b, y1: e.cy + e.b, z0: e.cz - e.c, z1: e.cz + e.c,
     intervals(y, z, out) {
+      if (cutY !== undefined && y < cutY) return 0;
       const h = halfChord(e, y, z);
       const hc = intracranialChord(y, z);
       if (h <= 0 || hc <= 0) return 0;
