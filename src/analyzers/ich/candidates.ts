@@ -7,7 +7,16 @@ import type { Skull } from './skull.js';
 export interface Component {
   /** Working-grid voxel indices (k*nx*ny + j*nx + i). */
   voxels: Int32Array;
+  /** Voxel count volume (denoised value in the blood range), mL. */
   volumeMl: number;
+  /**
+   * Partial-volume volume, mL: over the component grown by 2 px in the plane and one slice either
+   * way, each voxel counts (value - background) / (blood - background), clamped to 0..1, so that
+   * edges and thin caps count for what they hold instead of all or nothing.
+   */
+  pvVolumeMl: number;
+  /** Blood level (80th percentile of the denoised values). */
+  bloodHu: number;
   meanHu: number;
   /** Largest distance from the inner table, mm. */
   maxDistMm: number;
@@ -17,6 +26,10 @@ export interface Component {
   innerRadiusMm: number;
   /** Fraction of the ring around the component (2 px) that is CSF (< 20 HU). */
   csfRing: number;
+  /** Fraction of the ring 2-6 mm around the component that is deep CSF (ventricles, cisterns: < 18 HU, > 15 mm from the table). */
+  csfNear: number;
+  /** Voxels over bounding-box voxels: about 0.5 for a blob, low for branching sulcal blood. */
+  fill: number;
   /** Centroid, working-grid voxel coordinates. */
   ci: number;
   cj: number;
@@ -82,11 +95,14 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
   }
 
   // Labels: 0 none, -1 candidate core not yet labelled, > 0 component id.
+  // Labels: -1 core candidate, -2 weak candidate (grown into from a core only: hysteresis).
   const label = new Int32Array(N);
+  const weak = ICH.bloodWeakHu;
   for (let p = 0; p < N; p++) {
     if (!ic[p] || excl[p] || dist[p]! <= band) continue;
     const x = smooth[p]!;
     if (x >= lo && x <= hi) label[p] = -1;
+    else if (x >= weak && x < lo) label[p] = -2;
   }
   const offs: [number, number][] = [];
   for (let k = 0; k < nz; k++) {
@@ -117,7 +133,7 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
           const ii = i + di;
           if (ii < 0 || ii >= nx) continue;
           const q = k * n + jj * nx + ii;
-          if (label[q] === -1 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
+          if (label[q]! < 0 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
         }
       }
       if (k + 1 < nz) {
@@ -125,7 +141,7 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
         const ii = i - dx, jj = j - dy;
         if (ii >= 0 && ii < nx && jj >= 0 && jj < ny) {
           const q = (k + 1) * n + jj * nx + ii;
-          if (label[q] === -1 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
+          if (label[q]! < 0 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
         }
       }
       if (k > 0) {
@@ -133,7 +149,7 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
         const ii = i + dx, jj = j + dy;
         if (ii >= 0 && ii < nx && jj >= 0 && jj < ny) {
           const q = (k - 1) * n + jj * nx + ii;
-          if (label[q] === -1 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
+          if (label[q]! < 0 && tail < queue.length) { label[q] = id; queue[tail++] = q; }
         }
       }
     }
@@ -161,14 +177,14 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
             const q = k * n + jj * nx + ii;
             if (label[q] !== 0 || !ic[q] || excl[q] || dist[q]! > band) continue;
             const x = smooth[q]!;
-            if (x < lo || x > hi) continue;
+            if (x < weak || x > hi) continue;
             label[q] = id;
             if (tail < queue.length) queue[tail++] = q;
           }
         }
       }
     }
-    components.push(measure(g, skull, smooth, queue.slice(0, tail), midline, label, id));
+    components.push(measure(g, skull, smooth, queue.slice(0, tail), midline, label, id, backgroundHu));
   }
   return { components, backgroundHu, calcVoxels };
 }
@@ -188,12 +204,13 @@ function brainBackground(skull: Skull, smooth: Int16Array, N: number): number {
   return 35;
 }
 
-function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, midline: Midline, label: Int32Array, id: number): Component {
+function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, midline: Midline, label: Int32Array, id: number, bg: number): Component {
   const { nx, ny } = g;
   const n = nx * ny;
   let ml = 0, sumHu = 0, maxDist = 0, contact = 0, si = 0, sj = 0, sk = 0, wsum = 0;
   let k0 = Infinity, k1 = -1, i0 = nx, i1 = -1, j0 = ny, j1 = -1, plusX = 0, minusX = 0;
   const contactD = (ICH.bandMm + 1) * 10;
+  const hist = new Int32Array(256);
   for (let t = 0; t < voxels.length; t++) {
     const p = voxels[t]!;
     const k = (p / n) | 0;
@@ -203,6 +220,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     const vm = g.voxelMl[k]!;
     ml += vm;
     sumHu += smooth[p]!;
+    hist[Math.max(0, Math.min(255, smooth[p]!))]!++;
     const d = skull.dist[p]!;
     if (d > maxDist) maxDist = d;
     if (d <= contactD) contact++;
@@ -218,13 +236,13 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     else if (i < mid - 0.5) minusX++;
   }
   // Inner radius and the CSF ring: per slice, over the component's bounding box plus a margin.
-  const m = 3;
+  const m = Math.ceil(6 / Math.min(g.sx, g.sy)) + 1;
   const bi0 = Math.max(0, i0 - m), bi1 = Math.min(nx - 1, i1 + m), bj0 = Math.max(0, j0 - m), bj1 = Math.min(ny - 1, j1 + m);
   const bw = bi1 - bi0 + 1, bh = bj1 - bj0 + 1;
   const src = new Uint8Array(bw * bh);
   const d16 = new Uint16Array(bw * bh);
   const w = chamferWeights(g.sx, g.sy);
-  let inner = 0, ring = 0, ringCsf = 0;
+  let inner = 0, ring = 0, ringCsf = 0, near = 0, nearCsf = 0;
   const ringD = 2 * Math.max(w.ax, w.ay) + 1;
   for (let k = k0; k <= k1; k++) {
     for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) src[(j - bj0) * bw + (i - bi0)] = label[k * n + j * nx + i] === id ? 0 : 1;
@@ -236,21 +254,60 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) {
       const q = (j - bj0) * bw + (i - bi0);
       const d = d16[q]!;
-      if (d === 0 || d > ringD) continue;
+      if (d === 0 || d > 60) continue;
       const p = k * n + j * nx + i;
       if (!skull.ic[p]) continue;
-      ring++;
-      if (smooth[p]! < 20) ringCsf++;
+      const x = smooth[p]!;
+      if (d <= ringD) {
+        ring++;
+        if (x < 20) ringCsf++;
+      } else {
+        near++;
+        if (x < 18 && x > -10 && skull.dist[p]! > 150) nearCsf++;
+      }
+    }
+  }
+  let bloodHu = 60;
+  for (let t = 255, acc = 0; t >= 0; t--) { acc += hist[t]!; if (acc >= 0.2 * voxels.length) { bloodHu = Math.max(60, t); break; } }
+  // Partial-volume volume over the grown footprint.
+  let pv = 0;
+  const grow = 2 * Math.max(w.ax, w.ay) + 1;
+  const nz = g.nz;
+  const span = bloodHu - bg;
+  for (let k = Math.max(0, k0 - 1); k <= Math.min(nz - 1, k1 + 1); k++) {
+    for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) {
+      const q = j * nx + i;
+      let inFoot = label[k * n + q] === id;
+      if (!inFoot && k > 0) inFoot = label[(k - 1) * n + q] === id;
+      if (!inFoot && k + 1 < nz) inFoot = label[(k + 1) * n + q] === id;
+      src[(j - bj0) * bw + (i - bi0)] = inFoot ? 1 : 0;
+    }
+    chamferDistance(src, bw, bh, w, d16);
+    const vm = g.voxelMl[k]!;
+    for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) {
+      if (d16[(j - bj0) * bw + (i - bi0)]! > grow) continue;
+      const p = k * n + j * nx + i;
+      if (!skull.ic[p]) continue;
+      const l = label[p]!;
+      if (l > 0 && l !== id) continue;
+      const x = smooth[p]!;
+      if (l === id && x >= ICH.bloodLoHu) { pv += vm; continue; }
+      if (x <= bg || x > ICH.softHiHu) continue;
+      pv += vm * Math.min(1, (x - bg) / span);
     }
   }
   return {
     voxels,
     volumeMl: ml,
+    pvVolumeMl: pv,
+    bloodHu,
     meanHu: sumHu / voxels.length,
     maxDistMm: maxDist / 10,
     contactFraction: contact / voxels.length,
     innerRadiusMm: inner / 10,
     csfRing: ring ? ringCsf / ring : 0,
+    csfNear: near ? nearCsf / near : 0,
+    fill: voxels.length / ((i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1)),
     ci: si / wsum, cj: sj / wsum, ck: sk / wsum,
     k0, k1: k1, plusX, minusX, i0, i1, j0, j1,
   };

@@ -38,17 +38,39 @@ export function cavityBox(g: Grid, skull: Skull): CavityBox {
  * - intraventricular when bordered by CSF but compact and deep (the ventricles);
  * - intraparenchymal otherwise.
  */
-export function classify(c: Component): IchSubtype {
-  const volMm3 = c.volumeMl * 1000;
-  if (c.contactFraction >= 0.3 && c.maxDistMm >= 2.5) {
-    const lens = (c.maxDistMm ** 3) / volMm3;
-    return lens > 0.08 ? 'epidural' : 'subdural';
+export function classify(c: Component, box: CavityBox, midline: Midline, slicesGoUp: boolean, rowsGoPosterior: boolean): IchSubtype {
+  const volMm3 = Math.max(1, c.pvVolumeMl * 1000);
+  const lens = c.maxDistMm ** 3 / volMm3;
+  if (c.contactFraction >= 0.15 && c.maxDistMm < 25 && c.maxDistMm >= 2.5) {
+    if (lens <= 0.1) return c.contactFraction >= 0.3 ? 'subdural' : 'intraparenchymal';
+    if (c.innerRadiusMm <= 2.5 || c.fill < 0.2) return 'subarachnoid';
+    if (lens < 1.5) return 'epidural';
   }
-  if (c.csfRing >= 0.3) {
-    if (c.maxDistMm > 25 && c.innerRadiusMm >= 2.5) return 'intraventricular';
-    return 'subarachnoid';
-  }
+  const total = c.plusX + c.minusX;
+  if (total > 0 && Math.min(c.plusX, c.minusX) >= 0.25 * total) return 'subarachnoid';
+  if (c.fill < 0.2) return 'subarachnoid';
+  if (c.maxDistMm > 25 && (c.csfNear >= 0.2 || inAtrium(c, box, midline, slicesGoUp, rowsGoPosterior))) return 'intraventricular';
   return 'intraparenchymal';
+}
+
+/**
+ * Whether the centroid lies where the atria and occipital horns of the lateral ventricles are
+ * (fractions of the cavity extent): blood in a supine patient's ventricles settles there, and
+ * filled with blood the ventricle shows no CSF to recognise it by.
+ */
+function inAtrium(c: Component, box: CavityBox, midline: Midline, slicesGoUp: boolean, rowsGoPosterior: boolean): boolean {
+  const { h, ap, lateral } = place(c, box, midline, slicesGoUp, rowsGoPosterior);
+  return lateral >= 0.12 && lateral <= 0.45 && ap >= 0.62 && ap <= 0.82 && h >= 0.42 && h <= 0.72;
+}
+
+function place(c: Component, box: CavityBox, midline: Midline, slicesGoUp: boolean, rowsGoPosterior: boolean): { h: number; ap: number; lateral: number } {
+  let h = box.k1 > box.k0 ? (c.ck - box.k0) / (box.k1 - box.k0) : 0.5;
+  if (!slicesGoUp) h = 1 - h; // 0 = base, 1 = vertex
+  let ap = box.j1 > box.j0 ? (c.cj - box.j0) / (box.j1 - box.j0) : 0.5;
+  if (!rowsGoPosterior) ap = 1 - ap; // 0 = anterior, 1 = posterior
+  const half = (box.i1 - box.i0) / 2 || 1;
+  const lateral = Math.abs(c.ci - (midline.a + midline.b * c.cj)) / half; // 0 midline .. 1 table
+  return { h, ap, lateral };
 }
 
 /** Side from the voxels on each side of the midline. rowSign: +1 when image x increases toward patient left. */
@@ -66,13 +88,8 @@ export function sideOf(c: Component, rowSign: number, widthMidlinePx: number): '
 /** A coarse region from the centroid's place in the cavity (fractions of its extent). */
 export function regionOf(c: Component, subtype: IchSubtype, box: CavityBox, midline: Midline, rowsGoPosterior: boolean, slicesGoUp: boolean): string {
   if (subtype === 'intraventricular') return 'lateral ventricle';
-  let h = box.k1 > box.k0 ? (c.ck - box.k0) / (box.k1 - box.k0) : 0.5;
-  if (!slicesGoUp) h = 1 - h; // now 0 = base, 1 = vertex
-  let ap = box.j1 > box.j0 ? (c.cj - box.j0) / (box.j1 - box.j0) : 0.5; // 0 top row .. 1 bottom row
-  if (!rowsGoPosterior) ap = 1 - ap; // now 0 = anterior, 1 = posterior
-  const half = (box.i1 - box.i0) / 2 || 1;
-  const lateral = Math.abs(c.ci - (midline.a + midline.b * c.cj)) / half; // 0 midline .. 1 table
-  if (subtype === 'subarachnoid' && h < 0.3 && lateral < 0.3) return 'basal cisterns';
+  const { h, ap, lateral } = place(c, box, midline, slicesGoUp, rowsGoPosterior);
+  if (subtype === 'subarachnoid' && h < 0.45 && lateral < 0.2) return 'basal cisterns';
   if (h < 0.25 && ap > 0.6) return 'posterior fossa';
   if (subtype === 'intraparenchymal' && lateral < 0.45 && h >= 0.25 && h < 0.6 && ap > 0.3 && ap < 0.75) {
     return ap < 0.55 ? 'basal ganglia' : 'thalamus';

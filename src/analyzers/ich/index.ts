@@ -22,6 +22,8 @@ export interface IchTimings {
 
 export interface IchAnalysis extends AnalysisResult {
   timingsMs: IchTimings;
+  /** Features of every reported finding, same order (for tests and tuning; no voxels). */
+  features: Omit<Component, 'voxels'>[];
 }
 
 /**
@@ -46,6 +48,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
       reason: `no brain inside the skull: ${skull.brainMl.toFixed(0)} mL of 0-80 HU tissue in a ${skull.cavityMl.toFixed(0)} mL cavity (at least ${ICH.minBrainMl} mL needed)`,
       findings: [],
       timingsMs: timings(t, t),
+      features: [],
     };
   }
   const midline = fitMidline(g, skull);
@@ -54,17 +57,18 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
   const box = cavityBox(g, skull);
   const rowSign = v.rowDirection[0] >= 0 ? 1 : -1;
   const findings: Finding[] = [];
+  const features: Omit<Component, 'voxels'>[] = [];
   const widthMidlinePx = 30 / g.sx;
   for (const c of det.components) {
     if (c.volumeMl < ICH.minFindingMl) continue;
     if (c.meanHu - det.backgroundHu < ICH.minContrastHu) continue;
-    const subtype = classify(c);
+    const subtype = classify(c, box, midline, v.normal[2] >= 0, v.columnDirection[1] >= 0);
     const finding: Finding = {
       type: 'intracranial-hemorrhage',
       subtype,
       side: sideOf(c, rowSign, widthMidlinePx),
       region: regionOf(c, subtype, box, midline, v.columnDirection[1] >= 0, v.normal[2] >= 0),
-      volumeMl: round(c.volumeMl, 2),
+      volumeMl: round(c.pvVolumeMl, 2),
       centroidMm: centroid(v, g, c),
       sliceRange: [c.k0, c.k1],
       confidence: confidenceOf(c, det.backgroundHu),
@@ -72,11 +76,13 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
     };
     if (subtype === 'subdural' || subtype === 'epidural') finding.maxThicknessMm = round(c.maxDistMm, 1);
     findings.push(finding);
+    const { voxels: _v, ...rest } = c;
+    void _v;
+    features.push(rest);
   }
-  findings.sort((a, b) => b.volumeMl - a.volumeMl);
   const shift = midlineShift(g, skull, smooth, midline);
   const t5 = now();
-  const result: IchAnalysis = { status: findings.length ? 'positive' : 'negative', findings, timingsMs: timings(t4, t5) };
+  const result: IchAnalysis = { status: findings.length ? 'positive' : 'negative', findings, timingsMs: timings(t4, t5), features };
   if (shift !== null) result.midlineShiftMm = round(shift, 1);
   return result;
 }
@@ -91,8 +97,8 @@ export const ichAnalyzer: Analyzer = {
   },
   applies: ichApplies,
   analyze(volume: Volume): AnalysisResult {
-    const { timingsMs: _t, ...result } = analyzeIch(volume);
-    void _t;
+    const { timingsMs: _t, features: _f, ...result } = analyzeIch(volume);
+    void _t, _f;
     return result;
   },
 };

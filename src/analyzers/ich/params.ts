@@ -18,6 +18,8 @@ export const ICH = {
   /** Acute blood after denoising: 60-75 HU clot; the lower bound sits between grey matter (~40) and blood. */
   bloodLoHu: 52,
   bloodHiHu: 100,
+  /** Hysteresis: voxels from here up to bloodLoHu join a group only through a core voxel (thin sulcal blood, edges). */
+  bloodWeakHu: 46,
   /** Calcification cores: above any clot (acute blood stays under ~95 HU even with a high haematocrit). */
   calcHu: 120,
   /** Rim around calcifications excluded from candidates (blur of a dense focus falls into the blood range). */

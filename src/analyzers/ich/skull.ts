@@ -95,11 +95,18 @@ export function findSkull(g: Grid): Skull {
   }
   // Distance from the table: in-plane, from non-intracranial pixels and from the neighbours' bone.
   const ext = new Uint8Array(n);
+  let maxArea = 0;
+  for (let k = 0; k < nz; k++) if (sliceArea[k]! > maxArea) maxArea = sliceArea[k]!;
   for (let k = 0; k < nz; k++) {
     const o = k * n;
     if (sliceArea[k] === 0) { dist.fill(0, o, o + n); continue; }
     for (let p = 0; p < n; p++) ext[p] = ic[o + p] ? 0 : 1;
-    for (const m of [k - 1, k + 1]) {
+    // Where the skull is cut obliquely (vertex, skull base: small cavity sections) bone of the
+    // neighbouring slices lies over the voxel and its partial volume spreads far in the plane;
+    // elsewhere the in-plane band suffices, and marking the neighbours' bone would erase
+    // convexity subdurals under the curving skull.
+    const oblique = sliceArea[k]! < 0.5 * maxArea;
+    for (const m of oblique ? [k - 1, k + 1] : []) {
       if (m < 0 || m >= nz) continue;
       const [dx, dy] = sliceOffset(g, k, m);
       const om = m * n;
