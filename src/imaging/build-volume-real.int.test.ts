@@ -138,3 +138,15 @@ test('one CT slice in Explicit/Implicit Little Endian, Deflated and Big Endian g
   }
   for (const v of volumes.slice(1)) assert.deepEqual(Buffer.from(v.data.buffer).equals(Buffer.from(volumes[0]!.data.buffer)), true);
 });
+
+test('the same CT slice in every lossless compressed syntax builds to the same HU as the uncompressed one (codecs of src/dicom/codecs)', async (t) => {
+  const dir = realData('transfer-syntaxes', 'ct');
+  if (!dir) return t.skip('real data ../shared/data/real/transfer-syntaxes is absent (see SOURCES.md)');
+  const files = readdirSync(dir);
+  const reference = await buildVolume([{ part10: readFileSync(join(dir, files.find((f) => f.includes('_LittleEndianExplicit'))!)) }]);
+  for (const name of ['RLELossless', 'JPEGLSLossless', 'JPEG2000LosslessOnly', 'JPEGProcess14SV1', 'JPEGProcess14']) {
+    const f = files.find((x) => x.includes(`_${name}TransferSyntax`))!;
+    const v = await buildVolume([{ part10: readFileSync(join(dir, f)) }]);
+    assert.ok(Buffer.from(v.data.buffer).equals(Buffer.from(reference.data.buffer)), name);
+  }
+});
