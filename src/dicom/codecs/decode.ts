@@ -1,17 +1,15 @@
-import { createRequire } from 'node:module';
 import { MedgeError } from '../../errors.js';
 import { decodeError, encapsulatedFrameBytes, unsupportedError } from './frames.js';
 import { openPixelSource, type PixelSource } from './instance.js';
 import { probeJpeg, type JpegProbe } from './jpeg-markers.js';
 import { decodeJpegDct, JpegDctError } from './jpeg-dct.js';
+import { decodeJpegLossless } from './jpeg-lossless.js';
 import { decodeNative } from './native.js';
 import { decodeRle, RleError } from './rle.js';
 import { normaliseStored, planarToInterleaved, copyCodecSamples } from './samples.js';
 import { PIXEL_TS, type DecodedFrame, type PixelArray, type PixelInfo } from './types.js';
 import { CodecFailure, decodeWithWasm } from './wasm-codecs.js';
 import type { WasmCodecName } from './wasm-loader.js';
-
-const require = createRequire(import.meta.url);
 
 const NATIVE = new Set<string>([
   PIXEL_TS.ImplicitVRLittleEndian,
@@ -93,28 +91,14 @@ function dct(source: PixelSource, frame: number, data: Uint8Array): DecodedFrame
   }
 }
 
-interface LosslessDecoder {
-  decode(buffer: ArrayBuffer, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
-  frame: { precision: number; numComp: number; dimX: number; dimY: number };
-  xDim: number;
-  yDim: number;
-  numComp: number;
-}
-let LosslessCtor: (new () => LosslessDecoder) | undefined;
-
 function jpegLossless(source: PixelSource, frame: number, data: Uint8Array): DecodedFrame {
-  LosslessCtor ??= (require('jpeg-lossless-decoder-js') as { Decoder: new () => LosslessDecoder }).Decoder;
-  const info = source.info;
-  const decoder = new LosslessCtor();
-  let out: Uint8Array | Uint16Array;
   try {
-    // numBytes follows Bits Allocated: the library otherwise picks it from the codestream precision.
-    out = decoder.decode(data.buffer as ArrayBuffer, data.byteOffset, data.length, info.bitsAllocated <= 8 ? 1 : 2);
+    const out = decodeJpegLossless(data);
+    return finish(source, frame, out.samples, out.width, out.height, out.components, out.precision, false, true, false);
   } catch (err) {
-    throw decodeError(source, frame, `JPEG lossless: ${err instanceof Error ? err.message : String(err)}`, err);
+    if (err instanceof JpegDctError) throw decodeError(source, frame, `JPEG lossless: ${err.message}`, err);
+    throw err;
   }
-  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  return finish(source, frame, bytes, decoder.xDim, decoder.yDim, decoder.numComp, out.BYTES_PER_ELEMENT * 8, false, true, false);
 }
 
 function wasm(source: PixelSource, frame: number, data: Uint8Array, codec: WasmCodecName): DecodedFrame {
