@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { realData } from '../../test/helpers/real-data.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../../test/helpers/peers.js';
 import { buildVolume } from './build-volume.js';
+import { groupSeries } from './group-series.js';
 import { OUTSIDE_HU } from './rescale.js';
 
 /**
@@ -149,4 +150,13 @@ test('the same CT slice in every lossless compressed syntax builds to the same H
     const v = await buildVolume([{ part10: readFileSync(join(dir, f)) }]);
     assert.ok(Buffer.from(v.data.buffer).equals(Buffer.from(reference.data.buffer)), name);
   }
+});
+
+test('groupSeries on the Philips folder: one series of 28 images, the DIRFILE set aside', async (t) => {
+  const dir = realData('philips-head-phantom-5mm');
+  if (!dir) return t.skip('real data ../shared/data/real/philips-head-phantom-5mm is absent (see SOURCES.md)');
+  const { series, other } = groupSeries(readDir(dir));
+  assert.equal(series.length, 1);
+  assert.equal(series[0]!.files.length, 28);
+  assert.deepEqual(other.map((o) => [o.file.name, o.reason]), [['DIRFILE', 'no Series Instance UID']]);
 });
