@@ -146,6 +146,7 @@ function finish(
   toRgb: boolean,
 ): DecodedFrame {
   const info = source.info;
+  if (width === 0 || height === 0 || components === 0) throw decodeError(source, frame, 'the codec found no image in the codestream (empty or damaged frame)');
   if (width !== info.columns || height !== info.rows || components !== info.samplesPerPixel) {
     throw decodeError(
       source,
