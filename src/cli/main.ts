@@ -10,6 +10,7 @@ Commands:
   start   run the node: DIMSE SCP, DICOMweb, HTTP API (medge start --help)
   echo    C-ECHO a DICOM node: medge echo AE@host:port
   send    C-STORE files to a DICOM node: medge send DIR --to AE@host:port
+  phantom write a synthetic head CT series with ground truth (medge phantom --help)
   analyze analyse the series under a directory offline: medge analyze DIR [--json] [--truth FILE]
 
 Options:
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./commands/start.js')).runStart,
   echo: async () => (await import('./commands/echo.js')).runEcho,
   send: async () => (await import('./commands/send.js')).runSend,
+  phantom: async () => (await import('./commands/phantom.js')).runPhantom,
   analyze: async () => (await import('./commands/analyze.js')).runAnalyze,
 };
 
