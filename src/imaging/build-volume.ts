@@ -62,7 +62,8 @@ export async function buildVolume(instances: readonly SeriesInstance[], options:
   excluded.push(...selection.excluded);
   let candidates = selection.candidates;
   if (candidates.length === 0) throw noSlices(excluded);
-  const first = candidates[0]!;
+  // The reference for orientation, spacing and meta: the first by rank, whatever the input order.
+  const first = candidates.reduce((a, b) => (rankCandidates(b, a) < 0 ? b : a));
   const orientation = first.frame.orientation!;
   const normal = normalOf(orientation);
 

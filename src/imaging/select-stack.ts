@@ -41,11 +41,14 @@ export function selectStack(parsed: readonly { info: InstanceInfo; part10: Buffe
   }
   if (frames.length === 0) return { candidates: [], excluded };
 
-  // The majority of frames fixes orientation, size and spacing; keys are rounded so that DS
-  // rounding differences between slices do not split the stack.
-  const orientationKey = (c: Candidate) => c.frame.orientation!.map((v) => Math.round(v / ORIENTATION_TOLERANCE)).join(',');
+  // The majority of frames fixes orientation, size and spacing. Orientations and spacings are
+  // clustered with a tolerance (not rounded to a grid), so that DS rounding differences between
+  // slices never split the stack.
+  const orientations = new Clusters(ORIENTATION_TOLERANCE, false);
+  const spacings = new Clusters(SPACING_TOLERANCE, true);
+  const orientationKey = (c: Candidate) => orientations.key(c.frame.orientation!);
   const sizeKey = (c: Candidate) => `${c.info.columns}x${c.info.rows}`;
-  const spacingKey = (c: Candidate) => c.frame.pixelSpacing!.map((v) => Math.round(Math.log(v) / SPACING_TOLERANCE)).join(',');
+  const spacingKey = (c: Candidate) => spacings.key(c.frame.pixelSpacing!);
   const best = {
     orientation: majority(frames.map((c) => ({ key: orientationKey(c), weight: 1 }))),
     size: majority(frames.map((c) => ({ key: sizeKey(c), weight: 1 }))),
@@ -76,6 +79,26 @@ export function selectStack(parsed: readonly { info: InstanceInfo; part10: Buffe
   }
   for (const r of rejected.values()) leave(r.info, `${r.reason}${framesLabel(r.info, r.frames)}`);
   return { candidates, excluded };
+}
+
+/**
+ * Groups number vectors that agree within a tolerance (absolute, or relative when `relative`) with
+ * the first vector of a group. Keys are the group representatives, so equal input gives equal keys
+ * whatever the order, as long as the groups are further apart than the tolerance (they are: a
+ * scout is 90 degrees off, another reconstruction a different pixel size).
+ */
+class Clusters {
+  private readonly reps: number[][] = [];
+  constructor(
+    private readonly tolerance: number,
+    private readonly relative: boolean,
+  ) {}
+
+  key(values: readonly number[]): string {
+    let rep = this.reps.find((r) => r.every((x, i) => Math.abs(x - values[i]!) <= this.tolerance * (this.relative ? Math.abs(x) : 1)));
+    if (!rep) this.reps.push((rep = [...values]));
+    return rep.map((x) => x.toFixed(4)).join('\\');
+  }
 }
 
 /** The key with the largest total weight; ties go to the smaller key, so input order does not matter. */
