@@ -1,7 +1,6 @@
 import { createReadStream, mkdirSync, statfsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MedgeError } from '../errors.js';
 import type { BlobStore, BlobWriter } from './blob-store.js';
@@ -18,6 +17,10 @@ export function createFsBlobStore(root: string): BlobStore {
   const tmpRoot = join(root, TMP_DIR);
   const blobRoot = join(root, BLOB_DIR);
   const knownDirs = new Set<string>();
+  const dirHandles = new DirHandles();
+  // Unique within this process; wx refuses a name left by another one. No random bytes per instance.
+  const tmpPrefix = `${Date.now()}-${process.pid}-`;
+  let tmpSeq = 0;
   mkdirSync(root, { recursive: true });
 
   async function ensureDir(dir: string): Promise<void> {
@@ -37,7 +40,7 @@ export function createFsBlobStore(root: string): BlobStore {
   return {
     async begin(): Promise<BlobWriter> {
       await ensureDir(tmpRoot);
-      const tmpPath = join(tmpRoot, `${Date.now()}-${randomBytes(6).toString('hex')}.part`);
+      const tmpPath = join(tmpRoot, `${tmpPrefix}${tmpSeq++}.part`);
       let handle: FileHandle;
       try {
         // w+: the header of a large instance is read back before commit.
@@ -47,9 +50,10 @@ export function createFsBlobStore(root: string): BlobStore {
       }
       return new FsBlobWriter(handle, tmpPath, async (key) => {
         const dest = pathOf(key);
-        await ensureDir(dirname(dest));
+        const dir = dirname(dest);
+        await ensureDir(dir);
         await rename(tmpPath, dest);
-        await fsyncDir(dirname(dest));
+        await dirHandles.sync(dir);
       });
     },
 
@@ -152,9 +156,12 @@ class FsBlobWriter implements BlobWriter {
   async commit(key: string): Promise<void> {
     try {
       await this.handle.datasync();
-      await this.handle.close();
       this.done = true;
-      await this.publish(key);
+      // The data is durable: closing and publishing (rename, directory fsync) need no order
+      // between them (a file may be renamed while open), so they run side by side.
+      const closed = this.handle.close();
+      const published = this.publish(key);
+      await Promise.all([closed, published]);
     } catch (err) {
       await this.abort();
       throw ioError('cannot make the instance durable', this.tmpPath, err);
@@ -180,6 +187,54 @@ function dropBytes(list: Buffer[], n: number): Buffer[] {
   const rest = list.slice(i);
   if (n > 0) rest[0] = rest[0]!.subarray(n);
   return rest;
+}
+
+/**
+ * Open handles of recently used destination directories, so that the directory fsync after each
+ * rename is one call instead of open, fsync, close (a series is one directory). Like `knownDirs`,
+ * this assumes directories are not removed and re-created while the store runs.
+ */
+class DirHandles {
+  private readonly open = new Map<string, { handle: Promise<FileHandle>; users: number; evicted: boolean }>();
+
+  async sync(dir: string): Promise<void> {
+    let entry = this.open.get(dir);
+    if (entry) {
+      // Most recently used last.
+      this.open.delete(dir);
+      this.open.set(dir, entry);
+    } else {
+      entry = { handle: open(dir, 'r'), users: 0, evicted: false };
+      entry.handle.catch(() => undefined);
+      this.open.set(dir, entry);
+      if (this.open.size > DIR_HANDLES) this.evict(this.open.keys().next().value!);
+    }
+    entry.users++;
+    try {
+      await (await entry.handle).sync();
+    } catch (err) {
+      // A failed open or fsync is not cached: the next commit starts afresh.
+      if (this.open.get(dir) === entry) this.evict(dir);
+      throw err;
+    } finally {
+      entry.users--;
+      if (entry.evicted && entry.users === 0) closeQuietly(entry.handle);
+    }
+  }
+
+  private evict(dir: string): void {
+    const entry = this.open.get(dir)!;
+    this.open.delete(dir);
+    entry.evicted = true;
+    if (entry.users === 0) closeQuietly(entry.handle);
+  }
+}
+
+/** Directory handles kept open (a few series arriving at once). */
+const DIR_HANDLES = 16;
+
+function closeQuietly(handle: Promise<FileHandle>): void {
+  handle.then((h) => h.close()).catch(() => undefined);
 }
 
 async function fsyncDir(dir: string): Promise<void> {
