@@ -28,6 +28,8 @@ export interface Component {
   csfRing: number;
   /** Fraction of the ring 2-6 mm around the component that is deep CSF (ventricles, cisterns: < 18 HU, > 15 mm from the table). */
   csfNear: number;
+  /** Mean denoised HU of the non-blood tissue 2-6 mm around the component (its local background). */
+  ringHu: number;
   /** Voxels over bounding-box voxels: about 0.5 for a blob, low for branching sulcal blood. */
   fill: number;
   /** Centroid, working-grid voxel coordinates. */
@@ -242,7 +244,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
   const src = new Uint8Array(bw * bh);
   const d16 = new Uint16Array(bw * bh);
   const w = chamferWeights(g.sx, g.sy);
-  let inner = 0, ring = 0, ringCsf = 0, near = 0, nearCsf = 0;
+  let inner = 0, ring = 0, ringCsf = 0, near = 0, nearCsf = 0, bgSum = 0, bgN = 0;
   const ringD = 2 * Math.max(w.ax, w.ay) + 1;
   for (let k = k0; k <= k1; k++) {
     for (let j = bj0; j <= bj1; j++) for (let i = bi0; i <= bi1; i++) src[(j - bj0) * bw + (i - bi0)] = label[k * n + j * nx + i] === id ? 0 : 1;
@@ -263,6 +265,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
         if (x < 20) ringCsf++;
       } else {
         near++;
+        if (x > 15 && x < ICH.bloodWeakHu) { bgSum += x; bgN++; }
         if (x < 18 && x > -10 && skull.dist[p]! > 150) nearCsf++;
       }
     }
@@ -307,6 +310,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     innerRadiusMm: inner / 10,
     csfRing: ring ? ringCsf / ring : 0,
     csfNear: near ? nearCsf / near : 0,
+    ringHu: bgN ? bgSum / bgN : bg,
     fill: voxels.length / ((i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1)),
     ci: si / wsum, cj: sj / wsum, ck: sk / wsum,
     k0, k1: k1, plusX, minusX, i0, i1, j0, j1,

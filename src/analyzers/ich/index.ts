@@ -62,6 +62,9 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
   for (const c of det.components) {
     if (c.volumeMl < ICH.minFindingMl) continue;
     if (c.meanHu - det.backgroundHu < ICH.minContrastHu) continue;
+    if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) continue;
+    // Thin layers hugging the table (3-4 mm) are what the blooming of real bone looks like.
+    if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm) continue;
     const subtype = classify(c, box, midline, v.normal[2] >= 0, v.columnDirection[1] >= 0);
     const finding: Finding = {
       type: 'intracranial-hemorrhage',

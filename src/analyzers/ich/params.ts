@@ -31,7 +31,11 @@ export const ICH = {
   /** Smallest cavity region per slice kept as intracranial, cm2 (smaller enclosed pockets: sinuses, air cells). */
   minCavityCm2: 2,
   /** Smallest finding reported (a 0.4 mL bleed is about 8x this). */
-  minFindingMl: 0.05,
+  minFindingMl: 0.1,
   /** Mean denoised HU of a finding minus the brain background must be at least this. */
   minContrastHu: 16,
+  /** ... and minus its own surroundings (2-6 mm ring): beam hardening and cupping raise both. */
+  minLocalContrastHu: 15,
+  /** Layers against the table thinner than this are not reported (bone blooming on real scanners). */
+  minExtraAxialMm: 4.5,
 } as const;
