@@ -1,7 +1,7 @@
 import { MedgeError } from '../../errors.js';
 import { decodeError, encapsulatedFrameBytes, unsupportedError } from './frames.js';
 import { openPixelSource, type PixelSource } from './instance.js';
-import { probeJpeg, type JpegProbe } from './jpeg-markers.js';
+import { markRgbWithoutTransform, probeJpeg, type JpegProbe } from './jpeg-markers.js';
 import { decodeJpegDct, JpegDctError } from './jpeg-dct.js';
 import { decodeJpegLossless } from './jpeg-lossless.js';
 import { decodeNative } from './native.js';
@@ -76,7 +76,7 @@ function jpeg(source: PixelSource, frame: number, data: Uint8Array, probe: JpegP
   if (sof === 0xc3 || sof === 0xc7) return jpegLossless(source, frame, data);
   if (sof >= 0xc9) throw unsupportedError(source, 'arithmetic-coded JPEG (T.81 SOF9 and up) is not decoded');
   if (sof === 0xc5 || sof === 0xc6) throw unsupportedError(source, 'hierarchical JPEG (T.81 SOF5/SOF6) is not decoded');
-  if (precision === 8) return wasm(source, frame, data, 'libjpeg-turbo-8bit');
+  if (precision === 8) return wasm(source, frame, markRgbWithoutTransform(data, source.info.photometricInterpretation), 'libjpeg-turbo-8bit');
   if (precision === 12) return dct(source, frame, data);
   throw decodeError(source, frame, `a DCT JPEG codestream of ${precision}-bit precision (T.81 allows 8 and 12)`);
 }

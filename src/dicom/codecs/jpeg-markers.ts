@@ -41,3 +41,48 @@ export function probeJpeg(b: Uint8Array): JpegProbe | undefined {
   }
   return undefined;
 }
+
+/**
+ * DICOM says a JPEG with Photometric Interpretation RGB was compressed without colour transform (PS3.5
+ * 8.2.1), but libjpeg decides from the codestream alone: with no JFIF (APP0) or Adobe (APP14) marker
+ * it assumes YCbCr unless the component identifiers are 'R', 'G', 'B'. For such an RGB codestream
+ * whose identifiers are not the conventional YCbCr 1, 2, 3, this returns a copy with the identifiers
+ * (in SOF and every SOS) renamed to 'R', 'G', 'B', so that libjpeg leaves the samples alone; otherwise
+ * the bytes unchanged. Identifiers 1, 2, 3 are left: encoders that label YCbCr data RGB use them.
+ */
+export function markRgbWithoutTransform(b: Uint8Array, photometric: string): Uint8Array {
+  if (photometric !== 'RGB' || b[0] !== 0xff || b[1] !== SOI) return b;
+  const segments: Array<{ marker: number; at: number }> = [];
+  let i = 2;
+  while (i + 4 <= b.length && b[i] === 0xff) {
+    const marker = b[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    segments.push({ marker, at: i });
+    if (marker === 0xda) break; // entropy-coded data follows; later SOS (progressive) are found below
+    i += 2 + ((b[i + 2]! << 8) | b[i + 3]!);
+  }
+  const app = (m: number, tag: string): boolean =>
+    segments.some((s) => s.marker === m && String.fromCharCode(...b.subarray(s.at + 4, s.at + 4 + tag.length)) === tag);
+  if (app(0xe0, 'JFIF') || app(0xee, 'Adobe')) return b;
+  const sof = segments.find((s) => (s.marker >= 0xc0 && s.marker <= 0xc2));
+  if (!sof || b[sof.at + 9] !== 3) return b;
+  const ids = [0, 1, 2].map((k) => b[sof.at + 10 + 3 * k]!);
+  if (ids[0] === 1 && ids[1] === 2 && ids[2] === 3) return b;
+  const rgb = [0x52, 0x47, 0x42];
+  const out = b.slice();
+  ids.forEach((_, k) => (out[sof.at + 10 + 3 * k] = rgb[k]!));
+  // Every SOS (a progressive stream has several) names its components by identifier.
+  for (let p = sof.at; p + 4 < out.length; p++) {
+    if (out[p] !== 0xff || out[p + 1] !== 0xda) continue;
+    const n = out[p + 4]!;
+    for (let k = 0; k < n; k++) {
+      const at = p + 5 + 2 * k;
+      const index = ids.indexOf(out[at]!);
+      if (index >= 0) out[at] = rgb[index]!;
+    }
+  }
+  return out;
+}
