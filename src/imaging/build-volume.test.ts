@@ -196,3 +196,13 @@ test('an injected decoder is used, and an undecodable instance is left out, not 
 test('a series of only non-images fails with a clear error', async () => {
   await assert.rejects(buildVolume([{ part10: Buffer.alloc(10) }]), /no image slice/);
 });
+
+test('Bits Stored 12 in 16 allocated: high bits ignored, sign extended from bit 11 (PS3.5 8.1.1)', async () => {
+  const studyUid = generateUid();
+  const seriesUid = generateUid();
+  // -5 in 12-bit two's complement is 0xFFB; 0xA000 is garbage in the unused high bits.
+  const signed = syntheticSlice({ studyUid, seriesUid, position: [0, 0, 0], rows: 2, columns: 2, bitsStored: 12, frames: [Int16Array.from([0xaffb - 0x10000, 0x07ff, 0x0800, 0x1000])] });
+  assert.deepEqual([...(await buildVolume([{ part10: signed }])).data], [-5, 2047, -2048, 0]);
+  const unsigned = syntheticSlice({ studyUid, seriesUid, position: [0, 0, 0], rows: 1, columns: 3, bitsStored: 12, intercept: -1024, frames: [Uint16Array.from([0xf400, 0x0fff, 0x0001])] });
+  assert.deepEqual([...(await buildVolume([{ part10: unsigned }])).data], [1024 - 1024, 4095 - 1024, 1 - 1024]);
+});

@@ -36,6 +36,8 @@ export interface SliceSpec {
   bodyPart?: string;
   modality?: string;
   transferSyntaxUid?: TransferSyntax;
+  /** Bits Stored (0028,0101); default 16 (High Bit = Bits Stored - 1). */
+  bitsStored?: number;
 }
 
 /**
@@ -70,8 +72,8 @@ export function syntheticSlice(s: SliceSpec): Buffer {
     el(tag(0x0028, 0x0011), 'US', s.columns),
     el(tag(0x0028, 0x0030), 'DS', s.pixelSpacing ?? [0.5, 0.5]),
     el(tag(0x0028, 0x0100), 'US', 16),
-    el(tag(0x0028, 0x0101), 'US', 16),
-    el(tag(0x0028, 0x0102), 'US', 15),
+    el(tag(0x0028, 0x0101), 'US', s.bitsStored ?? 16),
+    el(tag(0x0028, 0x0102), 'US', (s.bitsStored ?? 16) - 1),
     el(tag(0x0028, 0x0103), 'US', signed ? 1 : 0),
     el(tag(0x0028, 0x1052), 'DS', s.intercept ?? 0),
     el(tag(0x0028, 0x1053), 'DS', s.slope ?? 1),
