@@ -206,3 +206,12 @@ test('Bits Stored 12 in 16 allocated: high bits ignored, sign extended from bit 
   const unsigned = syntheticSlice({ studyUid, seriesUid, position: [0, 0, 0], rows: 1, columns: 3, bitsStored: 12, intercept: -1024, frames: [Uint16Array.from([0xf400, 0x0fff, 0x0001])] });
   assert.deepEqual([...(await buildVolume([{ part10: unsigned }])).data], [1024 - 1024, 4095 - 1024, 1 - 1024]);
 });
+
+test('a derived image at the location of an original one is the one dropped, whatever its Instance Number', async () => {
+  const { instances, studyUid, seriesUid } = syntheticSeries({ slices: 3 });
+  const derivedUid = generateUid();
+  const derived = syntheticSlice({ studyUid, seriesUid, sopInstanceUid: derivedUid, instanceNumber: 0, imageType: ['DERIVED', 'SECONDARY', 'AXIAL'], position: [-10, -10, 5], rows: 8, columns: 8, frames: [new Int16Array(64).fill(900)] });
+  const v = await buildVolume([{ part10: derived }, ...instances]);
+  assert.equal(v.data[64], 1);
+  assert.deepEqual(v.excluded.map((e) => e.sopInstanceUid), [derivedUid]);
+});

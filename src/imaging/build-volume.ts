@@ -39,8 +39,8 @@ export interface BuildTimings {
  *
  * - Left out, with a reason in `excluded`: unreadable files, non-image objects, other series,
  *   localizers, frames whose orientation, size or pixel spacing differs from the majority (scouts,
- *   summary and secondary images), undecodable frames, and duplicate locations (the later one by
- *   Instance Number, then UID, then frame).
+ *   summary and secondary images), undecodable frames, and duplicate locations (a DERIVED image
+ *   before an ORIGINAL one, else the later by Instance Number, then UID, then frame).
  * - Slices are ordered by dot(Image Position, normal); each keeps its own position, so that a
  *   tilted gantry (stacking direction off the normal) maps exactly through `voxelToPatient`.
  * - `data` holds stored x slope + intercept (HU for CT), Int16, one copy per slice; padding and
@@ -151,8 +151,11 @@ export async function buildVolume(instances: readonly SeriesInstance[], options:
   };
 }
 
-/** Which of two slices at one location is kept: lower Instance Number, then UID, then frame. */
+/** Which of two slices at one location is kept: ORIGINAL before DERIVED, then lower Instance Number, then UID, then frame. */
 function rankCandidates(a: Candidate, b: Candidate): number {
+  const da = a.info.imageType[0] === 'DERIVED' ? 1 : 0;
+  const db = b.info.imageType[0] === 'DERIVED' ? 1 : 0;
+  if (da !== db) return da - db;
   const ia = a.info.instanceNumber ?? Number.POSITIVE_INFINITY;
   const ib = b.info.instanceNumber ?? Number.POSITIVE_INFINITY;
   if (ia !== ib) return ia < ib ? -1 : 1;
