@@ -18,8 +18,8 @@ import { createDefaultRegistry } from '../src/analyzers/default-analyzers.js';
 import { analyzeDirectory } from '../src/analyzers/offline.js';
 import { createTimedVolumeBuilder } from '../src/analyzers/volume-builder.js';
 import { renderHeadPhantom } from '../src/phantom/render.js';
+import { writePhantomSeries } from '../src/phantom/write-series.js';
 import { formatTable, median } from './lib/table.js';
-import { writeVolumeAsDicom } from './lib/volume-dicom.js';
 
 const PINNED = 'MEDGE_BENCH_PINNED';
 
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       { name: '250 x 0.625 mm', slices: 250, thickness: 0.625, goalMs: 1000 },
       { name: '32 x 5 mm', slices: 32, thickness: 5, goalMs: 200 },
     ]) {
-      const { volume } = renderHeadPhantom({
+      const { volume, truth } = renderHeadPhantom({
         seed: 7,
         sliceThickness: s.thickness,
         coverageMm: s.slices * s.thickness,
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
         bleeds: [{ subtype: 'intraparenchymal', volumeMl: 20, location: 'basal-ganglia', side: 'left' }],
       });
       const seriesDir = join(dir, `${s.slices}`);
-      const { files } = await writeVolumeAsDicom(volume, { dir: seriesDir, intercept: -1024 });
+      const files = (await writePhantomSeries(volume, truth, { dir: seriesDir, intercept: -1024 })).files.length;
       const samples: { scan: number; decode: number; volume: number; analyze: number; status: string }[] = [];
       for (let i = 0; i < runs + 1; i++) {
         const report = await analyzeDirectory(seriesDir, { registry, buildVolume: createTimedVolumeBuilder() });

@@ -4,8 +4,8 @@
  * Draws cases at random from a seed printed first (default: the current time, so no fixed set can be
  * tuned on; `--seed` replays a run): half with one bleed (every subtype in turn, 0.1 to 80 mL
  * log-uniform), half without, each with its own slice thickness (0.625 to 5 mm), tilt, noise,
- * intercept encoding and confounders. Each case is rendered by the phantom (src/phantom), written as
- * DICOM files, and analysed by `medge analyze DIR --json --truth truth.json` in a child process. For
+ * intercept encoding and confounders. Each case is rendered by the phantom (src/phantom) and written as
+ * DICOM files by the series writer of `medge phantom`, and analysed by `medge analyze DIR --json --truth truth.json` in a child process. For
  * speed, one process analyses a batch of cases (`--batch`, default 10): each case is its own series
  * and the truth file lists them by Series Instance UID, exactly what a site does with several
  * labelled studies. Then the real GE head CT untouched (a negative: no false positive allowed) and,
@@ -22,11 +22,11 @@ import { parseArgs, promisify } from 'node:util';
 import type { OfflineReport } from '../src/analyzers/offline.js';
 import type { TruthComparison } from '../src/analyzers/truth.js';
 import { renderHeadPhantom } from '../src/phantom/render.js';
+import { writePhantomSeries } from '../src/phantom/write-series.js';
 import { realData, repoRoot } from '../test/helpers/real-data.js';
 import { drawPhantomCases, SUBTYPES, type PhantomCase } from './lib/ich-cases.js';
 import { computeMetrics, pct, SMALL_ML, timingTable, type CaseResult, type Rate } from './lib/ich-metrics.js';
 import { formatTable } from './lib/table.js';
-import { writeVolumeAsDicom } from './lib/volume-dicom.js';
 import { insertIntoGeCases } from './lib/ge-insert.js';
 
 const run = promisify(execFile);
@@ -76,7 +76,8 @@ async function runPhantomBatch(chunk: PhantomCase[]): Promise<CaseResult[]> {
     const truth: { seriesInstanceUid: string; bleeds: unknown[] }[] = [];
     for (const c of chunk) {
       const { volume, truth: t } = renderHeadPhantom(c.params);
-      const { seriesInstanceUid } = await writeVolumeAsDicom(volume, { dir: join(dir, `case-${c.id}`), intercept: c.intercept, gantryTiltDegrees: c.params.tiltDegrees ?? 0 });
+      // The same writer as `medge phantom` (it also leaves a truth.json per case, which analyze skips).
+      const { seriesInstanceUid } = await writePhantomSeries(volume, t, { dir: join(dir, `case-${c.id}`), intercept: c.intercept });
       byUid.set(seriesInstanceUid, c);
       truth.push({ seriesInstanceUid, bleeds: t.bleeds });
     }

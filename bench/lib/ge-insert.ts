@@ -5,14 +5,16 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Bleeds inserted into the real GE head CT: several subtypes and volumes, each a series of its own. */
-export const GE_INSERTIONS: readonly { subtype: string; volumeMl: number; side: 'left' | 'right' }[] = [
-  { subtype: 'intraparenchymal', volumeMl: 15, side: 'left' },
-  { subtype: 'intraparenchymal', volumeMl: 0.8, side: 'right' },
-  { subtype: 'subdural', volumeMl: 30, side: 'right' },
-  { subtype: 'epidural', volumeMl: 12, side: 'left' },
-  { subtype: 'subarachnoid', volumeMl: 3, side: 'left' },
-  { subtype: 'intraventricular', volumeMl: 5, side: 'right' },
+/**
+ * Bleeds inserted into the real GE head CT, each a series of its own. `medge phantom --insert-into`
+ * inserts intraparenchymal bleeds only (for now), so the volumes and places vary instead.
+ */
+export const GE_INSERTIONS: readonly { subtype: string; volumeMl: number; location: string; side: 'left' | 'right' }[] = [
+  { subtype: 'intraparenchymal', volumeMl: 0.5, location: 'frontal', side: 'right' },
+  { subtype: 'intraparenchymal', volumeMl: 2, location: 'thalamus', side: 'left' },
+  { subtype: 'intraparenchymal', volumeMl: 6, location: 'parietal', side: 'left' },
+  { subtype: 'intraparenchymal', volumeMl: 15, location: 'basal-ganglia', side: 'right' },
+  { subtype: 'intraparenchymal', volumeMl: 40, location: 'temporal', side: 'left' },
 ];
 
 export interface GeInsertCase {
@@ -22,7 +24,7 @@ export interface GeInsertCase {
 }
 
 /**
- * Writes each insertion with `medge phantom --insert-into GE --out DIR --bleed SUBTYPE:ML:SIDE`
+ * Writes each insertion with `medge phantom --insert-into GE --out DIR --bleed SUBTYPE:ML:PLACE:SIDE`
  * (the phantom CLI of issue 3). When the CLI is not there yet, or refuses the arguments, the cases
  * are skipped with the reason, loudly, instead of failing the whole benchmark.
  */
@@ -37,7 +39,7 @@ export async function insertIntoGeCases(medge: string, ge: string, workDir: stri
   for (const [i, b] of GE_INSERTIONS.entries()) {
     const dir = join(workDir, `ge-insert-${i}`);
     try {
-      await run(process.execPath, [medge, 'phantom', '--insert-into', ge, '--out', dir, '--bleed', `${b.subtype}:${b.volumeMl}:${b.side}`, '--seed', String(i + 1)], {
+      await run(process.execPath, [medge, 'phantom', '--insert-into', ge, '--out', dir, '--bleed', `${b.subtype}:${b.volumeMl}:${b.location}:${b.side}`, '--seed', String(i + 1)], {
         maxBuffer: 64 * 1024 * 1024,
       });
     } catch (err) {
@@ -45,7 +47,7 @@ export async function insertIntoGeCases(medge: string, ge: string, workDir: stri
     }
     const truthFile = join(dir, 'truth.json');
     if (!existsSync(truthFile)) return { cases, skipped: `medge phantom --insert-into wrote no ${truthFile}` };
-    cases.push({ label: `${b.subtype} ${b.volumeMl} mL ${b.side}`, dir, truthFile });
+    cases.push({ label: `${b.subtype} ${b.volumeMl} mL ${b.location} ${b.side}`, dir, truthFile });
   }
   return { cases };
 }
