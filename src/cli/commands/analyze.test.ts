@@ -89,6 +89,23 @@ test('--truth: the comparison is in the JSON and in the summary', async () => {
   assert.match(text.stdout, /Comparison with the truth/);
 });
 
+test('--truth on a known case: a 20 mL intraparenchymal bleed written by medge phantom is found and measured', async () => {
+  const out = join(dir, 'phantom');
+  await run(process.execPath, [MEDGE, 'phantom', '--out', out, '--size', '256', '--thickness', '5', '--bleed', 'intraparenchymal:20:basal-ganglia:left', '--seed', '3']);
+  const { code, stdout } = await analyze(out, '--json', '--truth', join(out, 'truth.json'));
+  assert.equal(code, 0);
+  const doc = JSON.parse(stdout) as {
+    files: { skipped: number };
+    truthComparison: { series: { outcome: string; bleeds: { detected: boolean; subtypeAgrees?: boolean; volumeErrorPct?: number }[] }[] };
+  };
+  assert.equal(doc.files.skipped, 1, 'truth.json is not DICOM');
+  const c = doc.truthComparison.series[0]!;
+  assert.equal(c.outcome, 'TP');
+  assert.equal(c.bleeds[0]!.detected, true);
+  assert.equal(c.bleeds[0]!.subtypeAgrees, true);
+  assert.ok(Math.abs(c.bleeds[0]!.volumeErrorPct!) < 30, `volume error ${c.bleeds[0]!.volumeErrorPct} %`);
+});
+
 test('usage errors exit 2, an unreadable directory exits 1, --help exits 0', async () => {
   assert.equal((await analyze()).code, 2);
   assert.equal((await analyze(dir, '--bogus')).code, 2);
