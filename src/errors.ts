@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_HTTP_NOT_FOUND: 'the requested resource does not exist',
   MEDGE_ERR_HTTP_BAD_REQUEST: 'the request is malformed',
   MEDGE_ERR_CODEC_UNSUPPORTED: 'no decoder for the pixel data of this transfer syntax or photometric interpretation',
+  MEDGE_ERR_IMAGING_NO_SLICES: 'no image slice of the series can be built into a volume',
   MEDGE_ERR_CODEC_DECODE: 'the pixel data of a frame cannot be decoded (corrupt or truncated)',
   MEDGE_ERR_NODE_LISTEN: 'a listener of the node cannot start',
   MEDGE_ERR_CLI_USAGE: 'the command line is invalid',

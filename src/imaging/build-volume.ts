@@ -45,7 +45,7 @@ export interface BuildTimings {
  *   tilted gantry (stacking direction off the normal) maps exactly through `voxelToPatient`.
  * - `data` holds stored x slope + intercept (HU for CT), Int16, one copy per slice; padding and
  *   out-of-field voxels are marked in `outside` and set to -1024 HU (0 for non-CT), see rescale.ts.
- * Throws MEDGE_ERR_CODEC_UNSUPPORTED when no slice is left (the excluded list is in its fields).
+ * Throws MEDGE_ERR_IMAGING_NO_SLICES when no slice is left (the excluded list is in its fields).
  */
 export async function buildVolume(instances: readonly SeriesInstance[], options: BuildVolumeOptions = {}): Promise<Volume> {
   const now = options.now ?? (() => performance.now());
@@ -178,7 +178,7 @@ function mostCommon(values: readonly (number | null)[]): number | null {
 }
 
 function noSlices(excluded: Volume['excluded']): MedgeError {
-  return new MedgeError('MEDGE_ERR_CODEC_UNSUPPORTED', `no image slice of the series can be built into a volume (${excluded.length} left out)`, {
+  return new MedgeError('MEDGE_ERR_IMAGING_NO_SLICES', `no image slice of the series can be built into a volume (${excluded.length} left out)`, {
     excluded,
   });
 }
