@@ -93,13 +93,19 @@ function instantiate(name: WasmCodecName): WasmModule {
   return arg;
 }
 
-/** A new decoder object of the codec; the caller must delete() it. */
-export function newWasmDecoder(name: WasmCodecName): WasmDecoder {
+/** The started Emscripten module of a codec (its embind classes; tests use OpenJPH's encoder). */
+export function wasmCodecModule(name: WasmCodecName): Record<string, unknown> {
   let m = instances.get(name);
   if (!m) {
     m = instantiate(name);
     instances.set(name, m);
   }
+  return m;
+}
+
+/** A new decoder object of the codec; the caller must delete() it. */
+export function newWasmDecoder(name: WasmCodecName): WasmDecoder {
+  const m = wasmCodecModule(name);
   const Ctor = m[SPECS[name].decoderClass] as new () => WasmDecoder;
   return new Ctor();
 }
