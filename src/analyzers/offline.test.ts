@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeSyntheticCtSeries } from '../dicom/synthetic/ct-series.js';
+import { MedgeError } from '../errors.js';
 import type { Volume } from '../imaging/volume.js';
 import { analyzeDirectory } from './offline.js';
 import { createAnalyzerRegistry } from './registry.js';
@@ -87,4 +88,19 @@ test('a series whose volume cannot be built is failed with the reason, the other
 test('an unreadable directory throws (the CLI turns it into exit status 1)', async () => {
   const registry = createAnalyzerRegistry([]);
   await assert.rejects(analyzeDirectory(join(dir, 'no-such-dir'), { registry, buildVolume: createTimedVolumeBuilder() }), /ENOENT/);
+});
+
+test('a series with no image slice (say a structured report) is not-applicable; undecodable slices are failed', async () => {
+  const registry = createAnalyzerRegistry([thickOnly]);
+  const noSlices = (reason: string) => new MedgeError('MEDGE_ERR_IMAGING_NO_SLICES', 'no image slice', { excluded: [{ sopInstanceUid: '1', reason }] });
+  const report = await analyzeDirectory(dir, {
+    registry,
+    buildVolume: async (instances) => {
+      throw instances.length === 4 ? noSlices('not an image: no Pixel Data') : noSlices('pixel data cannot be decoded: truncated');
+    },
+  });
+  const byUid = new Map(report.series.map((s) => [s.seriesInstanceUid, s]));
+  assert.equal(byUid.get(seriesB)!.status, 'not-applicable');
+  assert.match(byUid.get(seriesB)!.reason!, /no image slice to analyse \(not an image/);
+  assert.equal(byUid.get(seriesA)!.status, 'failed');
 });

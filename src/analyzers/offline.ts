@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseInstanceHeader } from '../dicom/header.js';
 import { readFileMeta } from '../dicom/part10.js';
 import { TS } from '../dicom/uids.js';
+import { isMedgeError } from '../errors.js';
 import type { Volume } from '../imaging/volume.js';
 import type { AnalyzerRegistry, RegistryEntry } from './registry.js';
 import type { AnalysisStatus, Finding } from './types.js';
@@ -139,10 +140,10 @@ async function analyzeSeries(
     buildMs = now() - t1;
   } catch (err) {
     const timingsMs = { decode: round(readMs, 1), volume: round(now() - t0 - readMs, 1), analyze: 0 };
-    const reason = `the volume could not be built: ${err instanceof Error ? err.message : String(err)}`;
+    const { status, reason } = unbuildable(err);
     const analyzers = deps.registry.analyzers();
-    if (analyzers.length === 0) return [{ seriesInstanceUid, analyzer: null, status: 'failed', reason, findings: [], timingsMs }];
-    return analyzers.map((a) => ({ seriesInstanceUid, analyzer: a.manifest.id, analyzerVersion: a.manifest.version, status: 'failed' as const, reason, findings: [], timingsMs }));
+    if (analyzers.length === 0) return [{ seriesInstanceUid, analyzer: null, status, reason, findings: [], timingsMs }];
+    return analyzers.map((a) => ({ seriesInstanceUid, analyzer: a.manifest.id, analyzerVersion: a.manifest.version, status, reason, findings: [], timingsMs }));
   }
   const decode = readMs + decodeMs;
   const volumeMs = Math.max(0, buildMs - decodeMs);
@@ -171,6 +172,22 @@ async function analyzeSeries(
     };
     return report;
   });
+}
+
+/**
+ * Why a series has no volume. A series with no image slice at all (a structured report, a dose
+ * sheet, only localizers) is not for any image analyzer: `not-applicable`. One whose slices could
+ * not be decoded or read is `failed`: the analysis should have run and did not.
+ */
+function unbuildable(err: unknown): { status: AnalysisStatus; reason: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (isMedgeError(err, 'MEDGE_ERR_IMAGING_NO_SLICES')) {
+    const excluded = (err.fields.excluded ?? []) as { reason: string }[];
+    const reasons = [...new Set(excluded.map((e) => e.reason.replace(/:.*$/, '')))].slice(0, 3);
+    const broken = excluded.some((e) => /cannot be decoded|not a readable/.test(e.reason));
+    return { status: broken ? 'failed' : 'not-applicable', reason: `no image slice to analyse${reasons.length ? ` (${reasons.join('; ')})` : ''}` };
+  }
+  return { status: 'failed', reason: `the volume could not be built: ${message}` };
 }
 
 /** A finding without its mask, rounded: mL to 0.01, mm to 0.1, confidence to 0.01. */
