@@ -28,6 +28,9 @@ export interface Component {
   csfRing: number;
   /** Fraction of the ring 2-6 mm around the component that is deep CSF (ventricles, cisterns: < 18 HU, > 15 mm from the table). */
   csfNear: number;
+  /** Mean denoised HU of the component's voxels within ICH.bandMm + 1 mm of the table and deeper (NaN when none). */
+  nearHu: number;
+  farHu: number;
   /** Mean denoised HU of the non-blood tissue 2-6 mm around the component (its local background). */
   ringHu: number;
   /** Voxels over bounding-box voxels: about 0.5 for a blob, low for branching sulcal blood. */
@@ -98,13 +101,26 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
 
   // Labels: 0 none, -1 candidate core not yet labelled, > 0 component id.
   // Labels: -1 core candidate, -2 weak candidate (grown into from a core only: hysteresis).
+  // The thresholds rise where the slice's own tissue at that distance from the table is bright
+  // (beam hardening and bone blooming of real scanners light up the whole cortical rim).
+  const prof = tableProfile(g, skull, smooth, backgroundHu);
   const label = new Int32Array(N);
   const weak = ICH.bloodWeakHu;
-  for (let p = 0; p < N; p++) {
-    if (!ic[p] || excl[p] || dist[p]! <= band) continue;
-    const x = smooth[p]!;
-    if (x >= lo && x <= hi) label[p] = -1;
-    else if (x >= weak && x < lo) label[p] = -2;
+  const excess = ICH.minExcessHu;
+  for (let k = 0; k < nz; k++) {
+    if (skull.sliceArea[k] === 0) continue;
+    const pk = k * PROFILE_BINS;
+    for (let p = k * n, e = (k + 1) * n; p < e; p++) {
+      if (!ic[p] || excl[p]) continue;
+      const d = dist[p]!;
+      if (d <= band) continue;
+      const x = smooth[p]!;
+      if (x < weak || x > hi) continue;
+      const b = d >= PROFILE_BINS * 10 ? PROFILE_BINS - 1 : (d / 10) | 0;
+      const base = prof[pk + b]!;
+      if (x >= lo && x >= base + excess) label[p] = -1;
+      else if (x >= base + excess - 6) label[p] = -2;
+    }
   }
   const offs: [number, number][] = [];
   for (let k = 0; k < nz; k++) {
@@ -191,6 +207,47 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
   return { components, backgroundHu, calcVoxels };
 }
 
+/** Distance bins of the table profile, 1 mm each; the last holds everything deeper. */
+export const PROFILE_BINS = 16;
+
+/**
+ * Per slice and per 1 mm of distance from the table, the 35th percentile of the denoised intracranial
+ * values (-20..120 HU): what tissue at that depth looks like in this slice. Bins with few voxels
+ * take the brain background. A bleed covering less than about two thirds of a slice's rim does not
+ * move it.
+ */
+function tableProfile(g: Grid, skull: Skull, smooth: Int16Array, bg: number): Float32Array {
+  const { nx, ny, nz } = g;
+  const n = nx * ny;
+  const NV = 141;
+  const hist = new Int32Array(PROFILE_BINS * NV);
+  const prof = new Float32Array(nz * PROFILE_BINS).fill(bg);
+  for (let k = 0; k < nz; k++) {
+    if (skull.sliceArea[k] === 0) continue;
+    hist.fill(0);
+    const counts = new Int32Array(PROFILE_BINS);
+    for (let p = k * n, e = (k + 1) * n; p < e; p++) {
+      if (!skull.ic[p]) continue;
+      const x = smooth[p]!;
+      if (x < -20 || x > 120) continue;
+      const d = skull.dist[p]!;
+      const b = d >= PROFILE_BINS * 10 ? PROFILE_BINS - 1 : (d / 10) | 0;
+      hist[b * NV + x + 20]!++;
+      counts[b]!++;
+    }
+    for (let b = 0; b < PROFILE_BINS; b++) {
+      if (counts[b]! < 40) continue;
+      const target = 0.35 * counts[b]!;
+      let acc = 0;
+      for (let v = 0; v < NV; v++) {
+        acc += hist[b * NV + v]!;
+        if (acc >= target) { prof[k * PROFILE_BINS + b] = Math.max(bg, v - 20); break; }
+      }
+    }
+  }
+  return prof;
+}
+
 /** Median of brain tissue (15-50 HU, deeper than 10 mm): grey and white matter. */
 function brainBackground(skull: Skull, smooth: Int16Array, N: number): number {
   const hist = new Int32Array(36);
@@ -213,6 +270,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
   let k0 = Infinity, k1 = -1, i0 = nx, i1 = -1, j0 = ny, j1 = -1, plusX = 0, minusX = 0;
   const contactD = (ICH.bandMm + 1) * 10;
   const hist = new Int32Array(256);
+  let nearSum = 0, farSum = 0, farN = 0;
   for (let t = 0; t < voxels.length; t++) {
     const p = voxels[t]!;
     const k = (p / n) | 0;
@@ -225,7 +283,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     hist[Math.max(0, Math.min(255, smooth[p]!))]!++;
     const d = skull.dist[p]!;
     if (d > maxDist) maxDist = d;
-    if (d <= contactD) contact++;
+    if (d <= contactD) { contact++; nearSum += smooth[p]!; } else { farSum += smooth[p]!; farN++; }
     si += i * vm; sj += j * vm; sk += k * vm; wsum += vm;
     if (k < k0) k0 = k;
     if (k > k1) k1 = k;
@@ -311,6 +369,8 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     csfRing: ring ? ringCsf / ring : 0,
     csfNear: near ? nearCsf / near : 0,
     ringHu: bgN ? bgSum / bgN : bg,
+    nearHu: contact ? nearSum / contact : NaN,
+    farHu: farN ? farSum / farN : NaN,
     fill: voxels.length / ((i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1)),
     ci: si / wsum, cj: sj / wsum, ck: sk / wsum,
     k0, k1: k1, plusX, minusX, i0, i1, j0, j1,

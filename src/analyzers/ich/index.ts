@@ -59,12 +59,23 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
   const findings: Finding[] = [];
   const features: Omit<Component, 'voxels'>[] = [];
   const widthMidlinePx = 30 / g.sx;
+  const up = v.normal[2] >= 0;
+  const baseLevel = (k: number): number => {
+    const h = box.k1 > box.k0 ? (k - box.k0) / (box.k1 - box.k0) : 0.5;
+    return up ? h : 1 - h;
+  };
   for (const c of det.components) {
     if (c.volumeMl < ICH.minFindingMl) continue;
     if (c.meanHu - det.backgroundHu < ICH.minContrastHu) continue;
     if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) continue;
     // Thin layers hugging the table (3-4 mm) are what the blooming of real bone looks like.
     if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm) continue;
+    // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
+    if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) continue;
+    // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
+    if (c.pvVolumeMl < 1 && c.bloodHu < ICH.smallMinBloodHu) continue;
+    // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
+    if (baseLevel(c.ck) < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) continue;
     const subtype = classify(c, box, midline, v.normal[2] >= 0, v.columnDirection[1] >= 0);
     const finding: Finding = {
       type: 'intracranial-hemorrhage',

@@ -20,6 +20,8 @@ export const ICH = {
   bloodHiHu: 100,
   /** Hysteresis: voxels from here up to bloodLoHu join a group only through a core voxel (thin sulcal blood, edges). */
   bloodWeakHu: 46,
+  /** Blood must exceed the slice's tissue at the same depth under the table (35th percentile) by this much. */
+  minExcessHu: 18,
   /** Calcification cores: above any clot (acute blood stays under ~95 HU even with a high haematocrit). */
   calcHu: 120,
   /** Rim around calcifications excluded from candidates (blur of a dense focus falls into the blood range). */
@@ -30,12 +32,18 @@ export const ICH = {
   closeMm: 4,
   /** Smallest cavity region per slice kept as intracranial, cm2 (smaller enclosed pockets: sinuses, air cells). */
   minCavityCm2: 2,
-  /** Smallest finding reported (a 0.4 mL bleed is about 8x this). */
-  minFindingMl: 0.1,
+  /** Smallest finding reported, mL: below the 0.4 mL the goals are set for, where veins and noise live. */
+  minFindingMl: 0.25,
   /** Mean denoised HU of a finding minus the brain background must be at least this. */
   minContrastHu: 16,
   /** ... and minus its own surroundings (2-6 mm ring): beam hardening and cupping raise both. */
   minLocalContrastHu: 15,
   /** Layers against the table thinner than this are not reported (bone blooming on real scanners). */
   minExtraAxialMm: 4.5,
+  /** A component against the table whose part next to the bone is this much brighter than its deeper part is bone blooming. */
+  maxTableGradientHu: 13,
+  /** Findings under 1 mL need a blood level (80th percentile) of at least this. */
+  smallMinBloodHu: 62,
+  /** At the skull base a finding must stand this far above its surroundings. */
+  baseLocalContrastHu: 22,
 } as const;
