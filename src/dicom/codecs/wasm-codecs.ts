@@ -51,7 +51,8 @@ export function decodeWithWasm(codec: WasmCodecName, encoded: Uint8Array): Codec
 
 function describeThrown(err: unknown): string {
   if (err instanceof Error) return err.message;
-  if (typeof err === 'number') return `the codec threw a native exception (${err})`;
+  // Emscripten throws a C++ exception as a pointer into the WASM heap: the message is not reachable.
+  if (typeof err === 'number') return 'the codec rejected the codestream (C++ exception)';
   if (typeof err === 'string') return err;
   return String(err);
 }
