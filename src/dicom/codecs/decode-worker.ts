@@ -10,11 +10,18 @@ import type { WorkerReply, WorkerRequest } from './pool.js';
 const port = parentPort;
 if (!port) throw new Error('decode-worker.js runs only as a worker thread of createDecoderPool');
 
+/** The same Buffer object for the same shared file, so that decodeFrameSync's parse cache applies. */
+const files = new WeakMap<SharedArrayBuffer, Buffer>();
+
 port.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const part10 = Buffer.from(req.buffer, req.byteOffset, req.byteLength);
+    let part10 = files.get(req.buffer);
+    if (!part10) {
+      part10 = Buffer.from(req.buffer, req.byteOffset, req.byteLength);
+      files.set(req.buffer, part10);
+    }
     const { info, pixels } = decodeFrameSync(part10, req.frame);
     // A view into the shared file (or into a larger buffer) is copied so that only the frame is transferred.
     const own = pixels.buffer instanceof ArrayBuffer && pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength;

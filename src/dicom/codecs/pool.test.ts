@@ -86,3 +86,19 @@ test('closing the pool rejects what is queued; later calls reject', { skip }, as
   await pending;
   await assert.rejects(pool.decodeFrame(file('JPEGLSLossless'), 0), (err: unknown) => isMedgeError(err, 'MEDGE_ERR_CODEC_DECODE'));
 });
+
+test('decodeAll decodes every frame of a multi-frame file in order, across workers', async () => {
+  const { rleEncode, syntheticPart10 } = await import('./synthetic-part10.js');
+  const rows = 32;
+  const columns = 32;
+  const frames = Array.from({ length: 6 }, (_, k) => Uint8Array.from({ length: rows * columns }, (_, i) => (i + k * 17) & 0xff));
+  const part10 = syntheticPart10({ transferSyntaxUid: '1.2.840.10008.1.2.5', rows, columns, bitsAllocated: 8, numberOfFrames: frames.length, frames: frames.map((f) => [rleEncode([f])]) });
+  const pool = createDecoderPool({ size: 3 });
+  try {
+    const all = await pool.decodeAll(part10);
+    assert.equal(all.length, frames.length);
+    all.forEach((f, k) => assert.deepEqual(f.pixels, frames[k]));
+  } finally {
+    await pool.close();
+  }
+});

@@ -128,9 +128,16 @@ export function createDecoderPool(options: DecoderPoolOptions = {}): DecoderPool
       pump();
     });
 
+  // One shared copy per file Buffer, however many frames are asked for (a multi-frame file is not
+  // copied once per frame); workers keep one Buffer per SharedArrayBuffer, so they parse it once.
+  const sharedCopies = new WeakMap<Buffer, SharedArrayBuffer>();
   const share = (part10: Buffer): SharedArrayBuffer => {
-    const shared = new SharedArrayBuffer(part10.length);
-    new Uint8Array(shared).set(part10);
+    let shared = sharedCopies.get(part10);
+    if (!shared) {
+      shared = new SharedArrayBuffer(part10.length);
+      new Uint8Array(shared).set(part10);
+      sharedCopies.set(part10, shared);
+    }
     return shared;
   };
 
