@@ -1,4 +1,4 @@
-import { voxelToPatient, type Vec3, type Volume } from '../../imaging/volume.js';
+import { type Vec3, type Volume } from '../../imaging/volume.js';
 import type { AnalysisResult, Analyzer, Finding } from '../types.js';
 import { ichApplies } from './applies.js';
 import { detect, type Component } from './candidates.js';
@@ -84,7 +84,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
       region: regionOf(c, subtype, box, midline, v.columnDirection[1] >= 0, v.normal[2] >= 0),
       volumeMl: round(c.pvVolumeMl, 2),
       centroidMm: centroid(v, g, c),
-      sliceRange: [c.k0, c.k1],
+      sliceRange: [g.firstSlice[c.k0]!, g.firstSlice[c.k1]! + g.sliceCount[c.k1]! - 1],
       confidence: confidenceOf(c, det.backgroundHu),
       mask: fullMask(v, g, c),
     };
@@ -122,20 +122,25 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-/** Patient coordinates of the component's centroid (fractional slice index interpolated). */
+/** Patient coordinates of the component's centroid (fractional working slice interpolated). */
 function centroid(v: Volume, g: Grid, c: Component): Vec3 {
   const f = g.factor;
   const i = c.ci * f + (f - 1) / 2;
   const j = c.cj * f + (f - 1) / 2;
   const k0 = Math.floor(c.ck);
-  const k1 = Math.min(v.dims[2] - 1, k0 + 1);
+  const k1 = Math.min(g.nz - 1, k0 + 1);
   const t = c.ck - k0;
-  const a = voxelToPatient(v, i, j, k0);
-  const b = voxelToPatient(v, i, j, k1);
+  const at = (k: number): Vec3 => {
+    const p = g.positions[k]!;
+    const [sx, sy] = v.pixelSpacing;
+    return [0, 1, 2].map((d) => p[d]! + v.rowDirection[d]! * sx * i + v.columnDirection[d]! * sy * j) as Vec3;
+  };
+  const a = at(k0);
+  const b = at(k1);
   return [round(a[0] + t * (b[0] - a[0]), 1), round(a[1] + t * (b[1] - a[1]), 1), round(a[2] + t * (b[2] - a[2]), 1)];
 }
 
-/** The component's mask at full resolution (each working voxel covers factor x factor pixels). */
+/** The component's mask at full resolution (each working voxel covers factor x factor pixels of its slices). */
 function fullMask(v: Volume, g: Grid, c: Component): Uint8Array {
   const [cols, rows] = v.dims;
   const mask = new Uint8Array(v.data.length);
@@ -143,12 +148,14 @@ function fullMask(v: Volume, g: Grid, c: Component): Uint8Array {
   const f = g.factor;
   for (let t = 0; t < c.voxels.length; t++) {
     const p = c.voxels[t]!;
-    const k = (p / n) | 0;
-    const r = p - k * n;
+    const kw = (p / n) | 0;
+    const r = p - kw * n;
     const j = (r / g.nx) | 0;
     const i = r - j * g.nx;
-    const base = k * cols * rows + j * f * cols + i * f;
-    for (let b = 0; b < f; b++) for (let a = 0; a < f; a++) mask[base + b * cols + a] = 1;
+    for (let k = g.firstSlice[kw]!, e = k + g.sliceCount[kw]!; k < e; k++) {
+      const base = k * cols * rows + j * f * cols + i * f;
+      for (let b = 0; b < f; b++) for (let a = 0; a < f; a++) mask[base + b * cols + a] = 1;
+    }
   }
   return mask;
 }

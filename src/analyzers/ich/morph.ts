@@ -65,18 +65,28 @@ export function chamferDistance(source: Uint8Array, nx: number, ny: number, w: C
 export function floodFromBorder(blocked: Uint8Array, nx: number, ny: number, reached: Uint8Array, stack: Int32Array): void {
   reached.fill(0);
   let top = 0;
-  const push = (p: number): void => {
-    if (!blocked[p] && !reached[p]) { reached[p] = 1; stack[top++] = p; }
-  };
-  for (let i = 0; i < nx; i++) { push(i); push((ny - 1) * nx + i); }
-  for (let j = 0; j < ny; j++) { push(j * nx); push(j * nx + nx - 1); }
+  const last = (ny - 1) * nx;
+  for (let i = 0; i < nx; i++) {
+    if (!blocked[i] && !reached[i]) { reached[i] = 1; stack[top++] = i; }
+    const q = last + i;
+    if (!blocked[q] && !reached[q]) { reached[q] = 1; stack[top++] = q; }
+  }
+  for (let j = 0; j < ny; j++) {
+    const a = j * nx, b = a + nx - 1;
+    if (!blocked[a] && !reached[a]) { reached[a] = 1; stack[top++] = a; }
+    if (!blocked[b] && !reached[b]) { reached[b] = 1; stack[top++] = b; }
+  }
   while (top > 0) {
     const p = stack[--top]!;
     const i = p % nx;
-    if (i > 0) push(p - 1);
-    if (i < nx - 1) push(p + 1);
-    if (p >= nx) push(p - nx);
-    if (p < (ny - 1) * nx) push(p + nx);
+    let q = p - 1;
+    if (i > 0 && !blocked[q] && !reached[q]) { reached[q] = 1; stack[top++] = q; }
+    q = p + 1;
+    if (i < nx - 1 && !blocked[q] && !reached[q]) { reached[q] = 1; stack[top++] = q; }
+    q = p - nx;
+    if (p >= nx && !blocked[q] && !reached[q]) { reached[q] = 1; stack[top++] = q; }
+    q = p + nx;
+    if (p < last && !blocked[q] && !reached[q]) { reached[q] = 1; stack[top++] = q; }
   }
 }
 
