@@ -14,6 +14,7 @@ import { MedgeError, toMedgeError } from '../errors.js';
 import { AbortReason, MCH_COMMAND, MCH_LAST, PDU_HEADER_LENGTH, PDV_HEADER_LENGTH, PduType } from './pdu-constants.js';
 import { malformed } from './pdu-associate.js';
 import type { Pdv } from './pdu.js';
+import { takeChunkListener } from './read-buffer.js';
 
 /** Association PDUs hold at most 128 contexts of a few UIDs each; 1 MiB is far beyond any real one. */
 const NON_DATA_LIMIT = 1024 * 1024;
@@ -33,6 +34,8 @@ export interface PduReaderOptions {
    * same context and command flag, `last` set only on the final piece of a last fragment.
    */
   onPdvs(pdvs: Pdv[]): void | Promise<void>;
+  // On a socket made by withReadBuffer (read-buffer.ts), PDV data and PDUs are views into the
+  // connection's read buffer: valid until the returned promise settles (or the call returns).
   /** Framing errors (oversized or unknown PDU, bad PDV item) and handler failures; the reader stops after it. */
   onError(err: MedgeError): void;
 }
@@ -45,6 +48,8 @@ export class PduReader {
   private busy = false;
   private stopped = false;
   private paused = false;
+  /** Chunks are views into a reused read buffer (read-buffer.ts). */
+  private borrowed = false;
   private readonly highWater: number;
   private readonly dataLimit: number;
   /** Bytes of the current P-DATA-TF variable field not yet parsed; 0 between PDUs. */
@@ -57,7 +62,35 @@ export class PduReader {
   constructor(private readonly socket: Socket, private readonly opts: PduReaderOptions) {
     this.dataLimit = opts.maxPduLength > 0 ? opts.maxPduLength : UNLIMITED_PDU_CAP;
     this.highWater = Math.min(this.dataLimit, 4 * 1024 * 1024) + PDU_HEADER_LENGTH;
-    socket.on('data', (chunk: Buffer) => this.push(chunk));
+    const listen = takeChunkListener(socket);
+    if (listen) {
+      this.borrowed = true;
+      listen((chunk) => this.pushBorrowed(chunk));
+    } else {
+      socket.on('data', (chunk: Buffer) => this.push(chunk));
+    }
+  }
+
+  /**
+   * A read into the shared buffer: handled at once; while a handler is still working on views
+   * into it, reading pauses (returns false) and resumes when it is done. Bytes left over (a
+   * partial header or non-data PDU) are copied before the buffer is read into again.
+   */
+  private pushBorrowed(chunk: Buffer): boolean {
+    if (this.stopped) return true;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (!this.busy) this.drain();
+    if (this.busy && !this.stopped) {
+      this.paused = true;
+      return false;
+    }
+    this.keepLeftovers();
+    return true;
+  }
+
+  private keepLeftovers(): void {
+    if (this.borrowed) this.chunks = this.chunks.map((c) => Buffer.from(c));
   }
 
   /** Drops everything buffered and ignores further bytes (after an abort or a close). */
@@ -102,6 +135,15 @@ export class PduReader {
         result.then(
           () => {
             this.busy = false;
+            if (this.borrowed) {
+              // Finish the paused read's bytes first: the buffer is reused once reading resumes.
+              this.drain();
+              if (this.busy || !this.paused || this.stopped) return;
+              this.keepLeftovers();
+              this.paused = false;
+              this.socket.resume();
+              return;
+            }
             if (this.paused && !this.stopped) {
               this.paused = false;
               this.socket.resume();
@@ -220,7 +262,7 @@ export class PduReader {
     const first = this.chunks[0]!;
     let out: Buffer;
     if (first.length >= total) {
-      out = first.subarray(0, total);
+      out = this.borrowed ? Buffer.from(first.subarray(0, total)) : first.subarray(0, total);
       if (first.length === total) this.chunks.shift();
       else this.chunks[0] = first.subarray(total);
     } else {

@@ -158,7 +158,8 @@ export class ScpAssociation {
         if (this.sink) throw malformed('command fragment before the previous dataset ended', AbortReason.UnexpectedPduParameter);
         this.commandBytes += pdv.data.length;
         if (this.commandBytes > MAX_COMMAND_BYTES) throw malformed('command set too long');
-        this.commandParts.push(pdv.data);
+        // Copied: PDV data may be a view into the connection's reused read buffer.
+        this.commandParts.push(Buffer.from(pdv.data));
         if (pdv.last) {
           const bytes = Buffer.concat(this.commandParts);
           this.commandParts = [];
@@ -207,7 +208,7 @@ export class ScpAssociation {
         this.sink = (fragments, last) => {
           for (const f of fragments) size += f.length;
           if (size > MAX_IDENTIFIER_BYTES) throw malformed('C-FIND identifier too long');
-          parts.push(...fragments);
+          for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
           if (!last) return;
           const job = startFind({ db: this.deps.db, log: this.log, respond: this.respond(pc) }, cmd, pc, Buffer.concat(parts));
           const id = cmd.messageId ?? 0;

@@ -12,6 +12,10 @@ import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import type { Db } from '../store/index-db.js';
 import { ScpAssociation } from './scp-association.js';
+import { withReadBuffer } from './read-buffer.js';
+
+/** Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the socket holds, up to it. */
+const READ_BUFFER_BYTES = 1024 * 1024;
 
 export interface DimseServerDeps {
   config: MedgeConfig['dicom'];
@@ -49,7 +53,8 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   let port: number | null = null;
   let accepted = 0;
 
-  function onConnection(socket: Socket): void {
+  function onConnection(raw: Socket): void {
+    const socket = withReadBuffer(raw, READ_BUFFER_BYTES);
     socket.setNoDelay(true);
     const assoc = new ScpAssociation(socket, {
       config,
@@ -71,7 +76,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   return {
     start() {
       if (server) return Promise.reject(new MedgeError('MEDGE_ERR_INTERNAL', 'the DIMSE server is already started'));
-      const srv = createServer({ noDelay: true }, onConnection);
+      const srv = createServer({ noDelay: true, pauseOnConnect: true }, onConnection);
       server = srv;
       return new Promise((resolve, reject) => {
         srv.once('error', (err: NodeJS.ErrnoException) => {

@@ -123,8 +123,11 @@ export function createIngest(deps: IngestDeps): Ingest {
 }
 
 class Session {
-  /** The first bytes of the file, kept for the meta and header parse; whole for small files. */
-  private readonly head: Buffer[] = [];
+  /**
+   * A copy of the first bytes of the file, kept for the meta and header parse; whole for small
+   * files. A copy because DIMSE chunks are views into a read buffer reused once a write resolves.
+   */
+  private head: Buffer | undefined = Buffer.allocUnsafe(HEAD_LIMIT);
   private headBytes = 0;
   private datasetOffset: number | undefined;
   private transferSyntaxUid: string | undefined;
@@ -157,10 +160,8 @@ class Session {
       let length = 0;
       for (const chunk of chunks) {
         length += chunk.length;
-        if (this.headBytes < HEAD_LIMIT) {
-          const kept = chunk.subarray(0, HEAD_LIMIT - this.headBytes);
-          this.head.push(kept);
-          this.headBytes += kept.length;
+        if (this.headBytes < HEAD_LIMIT && this.head) {
+          this.headBytes += chunk.copy(this.head, this.headBytes, 0, Math.min(chunk.length, HEAD_LIMIT - this.headBytes));
           if (this.datasetOffset === undefined) this.tryReadMeta();
         }
       }
@@ -176,12 +177,9 @@ class Session {
     }
   }
 
-  /** The first `limit` bytes kept (fewer if fewer are in), copied only when they span pieces. */
+  /** The first `limit` bytes kept (fewer if fewer are in). */
   private headPrefix(limit: number): Buffer {
-    const first = this.head[0];
-    if (!first) return Buffer.alloc(0);
-    if (first.length >= limit || this.head.length === 1) return first.subarray(0, limit);
-    return Buffer.concat(this.head, Math.min(limit, this.headBytes));
+    return this.head ? this.head.subarray(0, Math.min(limit, this.headBytes)) : Buffer.alloc(0);
   }
 
   /** Reads the PS3.10 file meta once enough bytes are in. */
@@ -200,7 +198,7 @@ class Session {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.head.length = 0;
+    this.head = undefined;
     await this.writer.abort();
   }
 
@@ -221,7 +219,7 @@ class Session {
       }
       const blobKey = blobKeyFor(ids.studyInstanceUid, ids.seriesInstanceUid, ids.sopInstanceUid, this.receivedAt);
       this.closed = true;
-      this.head.length = 0;
+      this.head = undefined;
       await this.writer.commit(blobKey);
       let recorded;
       try {
