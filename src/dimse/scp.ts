@@ -14,8 +14,12 @@ import type { Db } from '../store/index-db.js';
 import { ScpAssociation } from './scp-association.js';
 import { withReadBuffer } from './read-buffer.js';
 
-/** Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the socket holds, up to it. */
-const READ_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the
+ * socket holds, up to it. Loopback reads average about 70 KB, so 256 KiB costs nothing in reads
+ * and bounds the buffers at 16 MB for the default 64 associations.
+ */
+const READ_BUFFER_BYTES = 256 * 1024;
 
 export interface DimseServerDeps {
   config: MedgeConfig['dicom'];
