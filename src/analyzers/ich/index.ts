@@ -24,6 +24,24 @@ export interface IchAnalysis extends AnalysisResult {
   timingsMs: IchTimings;
   /** Features of every reported finding, same order (for tests and tuning; no voxels). */
   features: Omit<Component, 'voxels'>[];
+  /** Groups of at least 0.1 mL that a filter removed, with the filter (for tuning and audits). */
+  rejected: (Omit<Component, 'voxels'> & { reason: string })[];
+}
+
+/** Why a group is not reported (null: it is). `base`: 0 at the bottom of the cavity, 1 at the vertex. */
+function rejection(c: Component, backgroundHu: number, base: number): string | null {
+  if (c.volumeMl < ICH.minFindingMl) return 'small';
+  if (c.meanHu - backgroundHu < ICH.minContrastHu) return 'contrast';
+  if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) return 'local-contrast';
+  // Thin layers hugging the table (3-4 mm) are what the blooming of real bone looks like.
+  if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm) return 'thin-layer';
+  // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
+  if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
+  // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
+  if (c.pvVolumeMl < 1 && c.bloodHu < ICH.smallMinBloodHu) return 'faint';
+  // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
+  if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
+  return null;
 }
 
 /**
@@ -49,6 +67,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
       findings: [],
       timingsMs: timings(t, t),
       features: [],
+      rejected: [],
     };
   }
   const midline = fitMidline(g, skull);
@@ -64,18 +83,17 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
     const h = box.k1 > box.k0 ? (k - box.k0) / (box.k1 - box.k0) : 0.5;
     return up ? h : 1 - h;
   };
+  const rejected: IchAnalysis['rejected'] = [];
   for (const c of det.components) {
-    if (c.volumeMl < ICH.minFindingMl) continue;
-    if (c.meanHu - det.backgroundHu < ICH.minContrastHu) continue;
-    if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) continue;
-    // Thin layers hugging the table (3-4 mm) are what the blooming of real bone looks like.
-    if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm) continue;
-    // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
-    if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) continue;
-    // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
-    if (c.pvVolumeMl < 1 && c.bloodHu < ICH.smallMinBloodHu) continue;
-    // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
-    if (baseLevel(c.ck) < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) continue;
+    const why = rejection(c, det.backgroundHu, baseLevel(c.ck));
+    if (why) {
+      if (c.volumeMl >= 0.1) {
+        const { voxels: _v, ...rest } = c;
+        void _v;
+        rejected.push({ reason: why, ...rest });
+      }
+      continue;
+    }
     const subtype = classify(c, box, midline, v.normal[2] >= 0, v.columnDirection[1] >= 0);
     const finding: Finding = {
       type: 'intracranial-hemorrhage',
@@ -96,7 +114,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
   }
   const shift = midlineShift(g, skull, smooth, midline);
   const t5 = now();
-  const result: IchAnalysis = { status: findings.length ? 'positive' : 'negative', findings, timingsMs: timings(t4, t5), features };
+  const result: IchAnalysis = { status: findings.length ? 'positive' : 'negative', findings, timingsMs: timings(t4, t5), features, rejected };
   if (shift !== null) result.midlineShiftMm = round(shift, 1);
   return result;
 }
@@ -111,8 +129,8 @@ export const ichAnalyzer: Analyzer = {
   },
   applies: ichApplies,
   analyze(volume: Volume): AnalysisResult {
-    const { timingsMs: _t, features: _f, ...result } = analyzeIch(volume);
-    void _t, _f;
+    const { timingsMs: _t, features: _f, rejected: _r, ...result } = analyzeIch(volume);
+    void _t, _f, _r;
     return result;
   },
 };
