@@ -22,6 +22,9 @@ export interface HttpAppDeps {
 /** Prometheus text exposition format (the one MetricsRegistry.render writes). */
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** Readable high-water mark of request bodies (and of sockets, both ways), bytes. */
+const REQUEST_HIGH_WATER_MARK = 1024 * 1024;
+
 /**
  * Builds the HTTP app (not yet listening): health, metrics and DICOMweb (PS3.18) under /dicom-web.
  * The caller listens (`app.listen({ port, host })`) and closes it.
@@ -35,6 +38,9 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
     genReqId: () => randomUUID(),
     // Large STOW-RS uploads and WADO-RS downloads take as long as the network needs.
     requestTimeout: 0,
+    // A request body is buffered up to 1 MiB before the socket is paused (Node 20's default is
+    // 16 KB, under one 64 KB read: STOW-RS paused and resumed the socket on every read).
+    http: { highWaterMark: REQUEST_HIGH_WATER_MARK },
   });
   installErrorHandler(app, deps.log);
   const requests = deps.metrics.counter('medge_http_requests_total', 'HTTP requests answered, by route and status class');
