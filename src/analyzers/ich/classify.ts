@@ -41,9 +41,9 @@ export function cavityBox(g: Grid, skull: Skull): CavityBox {
 export function classify(c: Component, box: CavityBox, midline: Midline, slicesGoUp: boolean, rowsGoPosterior: boolean): IchSubtype {
   const volMm3 = Math.max(1, c.pvVolumeMl * 1000);
   const lens = c.maxDistMm ** 3 / volMm3;
-  if (c.contactFraction >= 0.15 && c.maxDistMm < 45 && c.maxDistMm >= 2.5) {
+  if (c.contactFraction >= 0.1 && c.maxDistMm < 45 && c.maxDistMm >= 2.5) {
     if (lens <= 0.1) return c.contactFraction >= 0.3 ? 'subdural' : 'intraparenchymal';
-    if (c.innerRadiusMm <= 2.5) return 'subarachnoid';
+    if (c.innerRadiusMm <= 2.5 || c.fill < 0.13) return 'subarachnoid';
     if (lens < 1.5) return 'epidural';
   }
   const total = c.plusX + c.minusX;

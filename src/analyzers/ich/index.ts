@@ -33,8 +33,9 @@ function rejection(c: Component, backgroundHu: number, base: number): string | n
   if (c.volumeMl < ICH.minFindingMl) return 'small';
   if (c.meanHu - backgroundHu < ICH.minContrastHu) return 'contrast';
   if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) return 'local-contrast';
-  // Thin layers hugging the table (3-4 mm) are what the blooming of real bone looks like.
-  if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm) return 'thin-layer';
+  // Thin layers hugging the table are what bone blooming looks like when they are brighter than a
+  // thin layer of clot can be (partial volume dims it) or lie in a bright rim.
+  if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm && (c.bloodHu >= ICH.thinLayerMaxBloodHu || c.ringHu >= ICH.thinLayerMaxRingHu)) return 'thin-layer';
   // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
   if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
   // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.

@@ -38,8 +38,11 @@ export const ICH = {
   minContrastHu: 16,
   /** ... and minus its own surroundings (2-6 mm ring): beam hardening and cupping raise both. */
   minLocalContrastHu: 15,
-  /** Layers against the table thinner than this are not reported (bone blooming on real scanners). */
+  /** Layers against the table thinner than this (bone blooming on real scanners) are not reported
+   *  when their 80th percentile reaches thinLayerMaxBloodHu or their surroundings thinLayerMaxRingHu. */
   minExtraAxialMm: 4.5,
+  thinLayerMaxBloodHu: 79,
+  thinLayerMaxRingHu: 35,
   /** A component against the table whose part next to the bone is this much brighter than its deeper part is bone blooming. */
   maxTableGradientHu: 13,
   /** Findings under 1 mL need a blood level (80th percentile) of at least this. */
