@@ -105,7 +105,7 @@ export function findSkull(g: Grid): Skull {
     // neighbouring slices lies over the voxel and its partial volume spreads far in the plane;
     // elsewhere the in-plane band suffices, and marking the neighbours' bone would erase
     // convexity subdurals under the curving skull.
-    const oblique = sliceArea[k]! < 0.5 * maxArea;
+    const oblique = sliceArea[k]! < 0.3 * maxArea;
     for (const m of oblique ? [k - 1, k + 1] : []) {
       if (m < 0 || m >= nz) continue;
       const [dx, dy] = sliceOffset(g, k, m);
