@@ -31,6 +31,8 @@ export interface Component {
   /** Mean denoised HU of the component's voxels within ICH.bandMm + 1 mm of the table and deeper (NaN when none). */
   nearHu: number;
   farHu: number;
+  /** Fraction of voxels with bone at the same place in an adjacent slice (a layer on a horizontal bone surface). */
+  zBone: number;
   /** Mean denoised HU of the non-blood tissue 2-6 mm around the component (its local background). */
   ringHu: number;
   /** Voxels over bounding-box voxels: about 0.5 for a blob, low for branching sulcal blood. */
@@ -270,7 +272,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
   let k0 = Infinity, k1 = -1, i0 = nx, i1 = -1, j0 = ny, j1 = -1, plusX = 0, minusX = 0;
   const contactD = (ICH.bandMm + 1) * 10;
   const hist = new Int32Array(256);
-  let nearSum = 0, farSum = 0, farN = 0;
+  let nearSum = 0, farSum = 0, farN = 0, zBone = 0;
   for (let t = 0; t < voxels.length; t++) {
     const p = voxels[t]!;
     const k = (p / n) | 0;
@@ -283,6 +285,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     hist[Math.max(0, Math.min(255, smooth[p]!))]!++;
     const d = skull.dist[p]!;
     if (d > maxDist) maxDist = d;
+    if ((k > 0 && skull.bone[p - n]) || (k + 1 < g.nz && skull.bone[p + n])) zBone++;
     if (d <= contactD) { contact++; nearSum += smooth[p]!; } else { farSum += smooth[p]!; farN++; }
     si += i * vm; sj += j * vm; sk += k * vm; wsum += vm;
     if (k < k0) k0 = k;
@@ -370,6 +373,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     csfNear: near ? nearCsf / near : 0,
     ringHu: bgN ? bgSum / bgN : bg,
     nearHu: contact ? nearSum / contact : NaN,
+    zBone: zBone / voxels.length,
     farHu: farN ? farSum / farN : NaN,
     fill: voxels.length / ((i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1)),
     ci: si / wsum, cj: sj / wsum, ck: sk / wsum,

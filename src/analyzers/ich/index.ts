@@ -36,6 +36,9 @@ function rejection(c: Component, backgroundHu: number, base: number): string | n
   // Thin layers hugging the table are what bone blooming looks like when they are brighter than a
   // thin layer of clot can be (partial volume dims it) or lie in a bright rim.
   if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm && (c.bloodHu >= ICH.thinLayerMaxBloodHu || c.ringHu >= ICH.thinLayerMaxRingHu)) return 'thin-layer';
+  // A thin layer in one working slice with bone over most of it in the next: partial volume of a
+  // horizontal bone surface (skull floor, vertex) through the slab.
+  if (c.maxDistMm < ICH.minExtraAxialMm && c.k0 === c.k1 && c.zBone > 0.5) return 'bone-surface';
   // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
   if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
   // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
