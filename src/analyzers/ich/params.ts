@@ -27,7 +27,7 @@ export const ICH = {
   /** Rim around calcifications excluded from candidates (blur of a dense focus falls into the blood range). */
   calcRimMm: 2.5,
   /** Band at the inner table where partial volume of bone fakes blood; extra-axial bleeds must be thicker. */
-  bandMm: 2,
+  bandMm: 1.2,
   /** Closing radius that bridges sutures and small foramina when the bone ring is open. */
   closeMm: 4,
   /** Smallest cavity region per slice kept as intracranial, cm2 (smaller enclosed pockets: sinuses, air cells). */
