@@ -42,13 +42,16 @@ export function classify(c: Component, box: CavityBox, midline: Midline, slicesG
   const volMm3 = Math.max(1, c.pvVolumeMl * 1000);
   const lens = c.maxDistMm ** 3 / volMm3;
   if (c.contactFraction >= 0.1 && c.maxDistMm < 45 && c.maxDistMm >= 2.5) {
-    if (lens <= 0.1) return c.contactFraction >= 0.3 ? 'subdural' : 'intraparenchymal';
+    if (lens <= 0.1) return c.contactFraction >= 0.2 ? 'subdural' : 'intraparenchymal';
     if (c.innerRadiusMm <= 2.5 || c.fill < 0.13) return 'subarachnoid';
     if (lens < 1.5) return 'epidural';
   }
   const total = c.plusX + c.minusX;
-  if (total > 0 && Math.min(c.plusX, c.minusX) >= 0.25 * total) return 'subarachnoid';
-  if (c.fill < 0.2) return 'subarachnoid';
+  const { h } = place(c, box, midline, slicesGoUp, rowsGoPosterior);
+  // Across the midline low in the head and not a solid mass: the basal cisterns.
+  if (total > 0 && Math.min(c.plusX, c.minusX) >= 0.25 * total && h < 0.5 && c.innerRadiusMm <= 10) return 'subarachnoid';
+  // Sparse and thin: sulcal or fissural blood.
+  if (c.fill < 0.2 && c.innerRadiusMm <= 5) return 'subarachnoid';
   if (c.maxDistMm > 25 && (c.csfNear >= 0.2 || inAtrium(c, box, midline, slicesGoUp, rowsGoPosterior))) return 'intraventricular';
   return 'intraparenchymal';
 }
@@ -60,7 +63,7 @@ export function classify(c: Component, box: CavityBox, midline: Midline, slicesG
  */
 function inAtrium(c: Component, box: CavityBox, midline: Midline, slicesGoUp: boolean, rowsGoPosterior: boolean): boolean {
   const { h, ap, lateral } = place(c, box, midline, slicesGoUp, rowsGoPosterior);
-  return lateral >= 0.12 && lateral <= 0.45 && ap >= 0.62 && ap <= 0.82 && h >= 0.42 && h <= 0.72;
+  return lateral >= 0.05 && lateral <= 0.45 && ap >= 0.62 && ap <= 0.76 && h >= 0.42 && h <= 0.72;
 }
 
 function place(c: Component, box: CavityBox, midline: Midline, slicesGoUp: boolean, rowsGoPosterior: boolean): { h: number; ap: number; lateral: number } {
