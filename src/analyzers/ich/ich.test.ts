@@ -94,6 +94,18 @@ test('phantom: each subtype at 5 mL is found with its subtype', () => {
   }
 });
 
+test('phantom: 0.625 mm slices with 8 HU noise, 0.5 mL frontal bleed; 20 degree tilt, 5 mL subdural', () => {
+  const thin = renderHeadPhantom({ seed: 24, sliceThickness: 0.625, noiseHu: 8, bleeds: [{ subtype: 'intraparenchymal', volumeMl: 0.5, location: 'frontal' }] });
+  const a = analyzeIch(thin.volume);
+  assert.equal(a.status, 'positive');
+  assert.ok(Math.abs(a.findings[0]!.volumeMl / thin.truth.bleeds[0]!.volumeMl - 1) < 0.15, `${a.findings[0]!.volumeMl}`);
+  const tilted = renderHeadPhantom({ seed: 25, tiltDegrees: 20, noiseHu: 6, bleeds: [{ subtype: 'subdural', volumeMl: 5, location: 'parietal' }] });
+  const b = analyzeIch(tilted.volume);
+  assert.equal(b.status, 'positive');
+  assert.equal(b.findings[0]!.subtype, 'subdural');
+  assert.equal(b.findings[0]!.side, 'left');
+});
+
 test('phantom: no bleed, tilted 15 degrees, noise 6 HU and every confounder: negative', () => {
   const { volume } = renderHeadPhantom({ seed: 26, noiseHu: 6, tiltDegrees: 15, confounders: { pinealCalcification: true, choroidPlexusCalcification: true, beamHardening: true, falxCalcification: true } });
   assert.equal(analyzeIch(volume).status, 'negative');
