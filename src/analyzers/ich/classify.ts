@@ -52,7 +52,7 @@ export function classify(c: Component, box: CavityBox, midline: Midline, slicesG
   if (total > 0 && Math.min(c.plusX, c.minusX) >= 0.25 * total && h < 0.5 && c.innerRadiusMm <= 10) return 'subarachnoid';
   // Sparse and thin: sulcal or fissural blood.
   if (c.fill < 0.2 && c.innerRadiusMm <= 5) return 'subarachnoid';
-  if (c.maxDistMm > 25 && (c.csfNear >= 0.2 || inAtrium(c, box, midline, slicesGoUp, rowsGoPosterior))) return 'intraventricular';
+  if (c.maxDistMm > 25 && (c.csfNear >= 0.35 || inAtrium(c, box, midline, slicesGoUp, rowsGoPosterior))) return 'intraventricular';
   return 'intraparenchymal';
 }
 
