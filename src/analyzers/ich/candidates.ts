@@ -270,6 +270,8 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
   const n = nx * ny;
   let ml = 0, sumHu = 0, maxDist = 0, contact = 0, si = 0, sj = 0, sk = 0, wsum = 0;
   let k0 = Infinity, k1 = -1, i0 = nx, i1 = -1, j0 = ny, j1 = -1, plusX = 0, minusX = 0;
+  // Bounding box in tilt-corrected coordinates (slices shifted back onto the first), for the fill.
+  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
   const contactD = (ICH.bandMm + 1) * 10;
   const hist = new Int32Array(256);
   let nearSum = 0, farSum = 0, farN = 0, zBone = 0;
@@ -294,6 +296,11 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     if (i > i1) i1 = i;
     if (j < j0) j0 = j;
     if (j > j1) j1 = j;
+    const u = Math.round(i + g.cumX[k]!), vv = Math.round(j + g.cumY[k]!);
+    if (u < u0) u0 = u;
+    if (u > u1) u1 = u;
+    if (vv < v0) v0 = vv;
+    if (vv > v1) v1 = vv;
     const mid = midline.a + midline.b * j;
     if (i > mid + 0.5) plusX++;
     else if (i < mid - 0.5) minusX++;
@@ -375,7 +382,7 @@ function measure(g: Grid, skull: Skull, smooth: Int16Array, voxels: Int32Array, 
     nearHu: contact ? nearSum / contact : NaN,
     zBone: zBone / voxels.length,
     farHu: farN ? farSum / farN : NaN,
-    fill: voxels.length / ((i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1)),
+    fill: voxels.length / ((u1 - u0 + 1) * (v1 - v0 + 1) * (k1 - k0 + 1)),
     ci: si / wsum, cj: sj / wsum, ck: sk / wsum,
     k0, k1: k1, plusX, minusX, i0, i1, j0, j1,
   };

@@ -43,13 +43,13 @@ export function classify(c: Component, box: CavityBox, midline: Midline, slicesG
   const lens = c.maxDistMm ** 3 / volMm3;
   if (c.contactFraction >= 0.1 && c.maxDistMm < 45 && c.maxDistMm >= 2.5) {
     if (lens <= 0.1) return c.contactFraction >= 0.2 ? 'subdural' : 'intraparenchymal';
-    if (c.innerRadiusMm <= 2.5 || c.fill < 0.13) return 'subarachnoid';
+    if (c.innerRadiusMm <= 2.5 || (c.fill < 0.13 && c.innerRadiusMm < 4)) return 'subarachnoid';
     if (lens < 1.5) return 'epidural';
   }
   const total = c.plusX + c.minusX;
   const { h } = place(c, box, midline, slicesGoUp, rowsGoPosterior);
   // Across the midline low in the head and not a solid mass: the basal cisterns.
-  if (total > 0 && Math.min(c.plusX, c.minusX) >= 0.25 * total && h < 0.5 && c.innerRadiusMm <= 10) return 'subarachnoid';
+  if (total > 0 && Math.min(c.plusX, c.minusX) >= 0.25 * total && h < 0.5 && c.innerRadiusMm <= 14) return 'subarachnoid';
   // Sparse and thin: sulcal or fissural blood.
   if (c.fill < 0.2 && c.innerRadiusMm <= 5) return 'subarachnoid';
   if (c.maxDistMm > 25 && (c.csfNear >= 0.35 || inAtrium(c, box, midline, slicesGoUp, rowsGoPosterior))) return 'intraventricular';

@@ -29,6 +29,9 @@ export interface Grid {
   /** In-plane shift of slice k+1 relative to slice k in working pixels (gantry tilt), x and y. */
   shiftX: Float64Array;
   shiftY: Float64Array;
+  /** Sum of the shifts before slice k, working pixels: (i + cumX[k], j + cumY[k]) of slice k lies over the same place of slice 0. */
+  cumX: Float64Array;
+  cumY: Float64Array;
   /** Working-resolution HU (air-clamped block means). */
   hu: Int16Array;
 }
@@ -109,7 +112,10 @@ export function buildGrid(v: Volume): Grid {
     shiftX[k] = (d[0]! * v.rowDirection[0] + d[1]! * v.rowDirection[1] + d[2]! * v.rowDirection[2]) / sx;
     shiftY[k] = (d[0]! * v.columnDirection[0] + d[1]! * v.columnDirection[1] + d[2]! * v.columnDirection[2]) / sy;
   }
-  return { nx, ny, nz, factor, sliceFactor: fz, firstSlice, sliceCount, positions, sx, sy, z, span, voxelMl, shiftX, shiftY, hu };
+  const cumX = new Float64Array(nz);
+  const cumY = new Float64Array(nz);
+  for (let k = 1; k < nz; k++) { cumX[k] = cumX[k - 1]! + shiftX[k - 1]!; cumY[k] = cumY[k - 1]! + shiftY[k - 1]!; }
+  return { nx, ny, nz, factor, sliceFactor: fz, cumX, cumY, firstSlice, sliceCount, positions, sx, sy, z, span, voxelMl, shiftX, shiftY, hu };
 }
 
 /**

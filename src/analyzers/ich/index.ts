@@ -38,7 +38,9 @@ function rejection(c: Component, backgroundHu: number, base: number): string | n
   if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm && (c.bloodHu >= ICH.thinLayerMaxBloodHu || c.ringHu >= ICH.thinLayerMaxRingHu)) return 'thin-layer';
   // A thin layer in one working slice with bone over most of it in the next: partial volume of a
   // horizontal bone surface (skull floor, vertex) through the slab.
-  if (c.maxDistMm < ICH.minExtraAxialMm && c.k0 === c.k1 && c.zBone > 0.5) return 'bone-surface';
+  if (c.maxDistMm < ICH.minExtraAxialMm && c.k1 - c.k0 <= 1 && c.zBone > 0.5) return 'bone-surface';
+  // One working pixel thick against the table: partial volume along a bone surface, not a collection.
+  if (c.contactFraction >= 0.9 && c.maxDistMm < 2.5 && c.innerRadiusMm <= 1) return 'bone-surface';
   // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
   if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
   // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
