@@ -29,7 +29,7 @@ export interface IchAnalysis extends AnalysisResult {
 }
 
 /** Why a group is not reported (null: it is). `base`: 0 at the bottom of the cavity, 1 at the vertex. */
-function rejection(c: Component, backgroundHu: number, base: number): string | null {
+function rejection(c: Component, backgroundHu: number, base: number, slabMm: number): string | null {
   if (c.volumeMl < ICH.minFindingMl) return 'small';
   if (c.meanHu - backgroundHu < ICH.minContrastHu) return 'contrast';
   if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) return 'local-contrast';
@@ -38,13 +38,14 @@ function rejection(c: Component, backgroundHu: number, base: number): string | n
   if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm && (c.bloodHu >= ICH.thinLayerMaxBloodHu || c.ringHu >= ICH.thinLayerMaxRingHu)) return 'thin-layer';
   // A thin layer in one working slice with bone over most of it in the next: partial volume of a
   // horizontal bone surface (skull floor, vertex) through the slab.
-  if (c.maxDistMm < ICH.minExtraAxialMm && c.k1 - c.k0 <= 1 && c.zBone > 0.5) return 'bone-surface';
+  // (Thin slabs only: with thick slices a convexity bleed under the curving skull is one or two slices.)
+  if (c.maxDistMm < ICH.minExtraAxialMm && c.k1 - c.k0 <= 1 && c.zBone > 0.5 && slabMm < 3) return 'bone-surface';
   // One working pixel thick against the table: partial volume along a bone surface, not a collection.
   if (c.contactFraction >= 0.9 && c.maxDistMm < 2.5 && c.innerRadiusMm <= 1) return 'bone-surface';
   // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
   if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
   // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
-  if (c.pvVolumeMl < 1 && c.bloodHu < ICH.smallMinBloodHu) return 'faint';
+  if (c.pvVolumeMl < ICH.faintMaxMl && c.bloodHu < ICH.smallMinBloodHu) return 'faint';
   // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
   if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
   return null;
@@ -91,7 +92,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
   };
   const rejected: IchAnalysis['rejected'] = [];
   for (const c of det.components) {
-    const why = rejection(c, det.backgroundHu, baseLevel(c.ck));
+    const why = rejection(c, det.backgroundHu, baseLevel(c.ck), g.span[c.k0]!);
     if (why) {
       if (c.volumeMl >= 0.1) {
         const { voxels: _v, ...rest } = c;

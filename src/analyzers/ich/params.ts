@@ -45,8 +45,9 @@ export const ICH = {
   thinLayerMaxRingHu: 35,
   /** A component against the table whose part next to the bone is this much brighter than its deeper part is bone blooming. */
   maxTableGradientHu: 13,
-  /** Findings under 1 mL need a blood level (80th percentile) of at least this. */
+  /** Findings under faintMaxMl need a blood level (80th percentile) of at least smallMinBloodHu. */
   smallMinBloodHu: 62,
+  faintMaxMl: 0.6,
   /** At the skull base a finding must stand this far above its surroundings. */
   baseLocalContrastHu: 22,
 } as const;
