@@ -1,5 +1,5 @@
 import { sliceOffset, type Grid } from './grid.js';
-import { chamferDistance, chamferWeights, floodFromBorder, label2D } from './morph.js';
+import { chamferDistance, chamferWeights, floodFromBorder, label2D, type Chamfer } from './morph.js';
 import { ICH } from './params.js';
 
 /** The skull and what it encloses, on the working grid. */
@@ -45,77 +45,9 @@ export function findSkull(g: Grid): Skull {
   const w = chamferWeights(g.sx, g.sy);
   const closeR = ICH.closeMm * 10;
   const minCavityPx = (ICH.minCavityCm2 * 100) / (g.sx * g.sy);
-  let cavityMl = 0;
-  let brainMl = 0;
-  for (let k = 0; k < nz; k++) {
-    const o = k * n;
-    let boneCount = 0;
-    let headCount = 0;
-    let i0 = nx, i1 = -1, j0 = ny, j1 = -1;
-    for (let j = 0; j < ny; j++) {
-      const r = o + j * nx;
-      let rowHead = false;
-      for (let i = 0; i < nx; i++) {
-        const x = hu[r + i]!;
-        if (x > -300) {
-          headCount++;
-          rowHead = true;
-          if (i < i0) i0 = i;
-          if (i > i1) i1 = i;
-          if (x > ICH.boneHu) { bone[r + i] = 1; boneCount++; }
-        }
-      }
-      if (rowHead) { if (j < j0) j0 = j; j1 = j; }
-    }
-    if (boneCount * g.sx * g.sy < 100) continue; // under 1 cm2 of bone: no skull in this slice
-    i0 = Math.max(0, i0 - 1); j0 = Math.max(0, j0 - 1); i1 = Math.min(nx - 1, i1 + 1); j1 = Math.min(ny - 1, j1 + 1);
-    const bw = i1 - i0 + 1, bh = j1 - j0 + 1, bn = bw * bh;
-    boxes[4 * k] = i0; boxes[4 * k + 1] = j0; boxes[4 * k + 2] = bw; boxes[4 * k + 3] = bh;
-    for (let j = 0; j < bh; j++) {
-      const src = o + (j + j0) * nx + i0;
-      for (let i = 0; i < bw; i++) cb[j * bw + i] = bone[src + i]!;
-    }
-    floodFromBorder(cb.subarray(0, bn), bw, bh, reached, stack);
-    let area = 0;
-    for (let p = 0; p < bn; p++) { const v = !reached[p] && !cb[p] ? 1 : 0; interior[p] = v; area += v; }
-    if (area < 0.25 * headCount) {
-      // Open ring: close the bone (dilate then erode by closeMm) and fill again.
-      chamferDistance(cb.subarray(0, bn), bw, bh, w, d16);
-      for (let p = 0; p < bn; p++) closed[p] = d16[p]! > closeR ? 1 : 0; // not dilated
-      chamferDistance(closed.subarray(0, bn), bw, bh, w, d16);
-      for (let p = 0; p < bn; p++) closed[p] = d16[p]! > closeR ? 1 : 0; // closed bone
-      floodFromBorder(closed.subarray(0, bn), bw, bh, reached, stack);
-      for (let p = 0; p < bn; p++) interior[p] = !reached[p] && !closed[p] ? 1 : 0;
-    }
-    const sizes = label2D(interior.subarray(0, bn), bw, bh, labels, stack);
-    if (sizes.length <= 1) continue;
-    const soft = new Int32Array(sizes.length);
-    for (let j = 0; j < bh; j++) {
-      const r = o + (j + j0) * nx + i0;
-      for (let i = 0; i < bw; i++) {
-        const l = labels[j * bw + i]!;
-        if (l) { const x = hu[r + i]!; if (x >= -20 && x <= 100) soft[l]!++; }
-      }
-    }
-    const keep = new Uint8Array(sizes.length);
-    for (let l = 1; l < sizes.length; l++) keep[l] = sizes[l]! >= minCavityPx && soft[l]! >= 0.6 * sizes[l]! ? 1 : 0;
-    const ml = g.voxelMl[k]!;
-    let a = 0;
-    for (let j = 0; j < bh; j++) {
-      const r = o + (j + j0) * nx + i0;
-      for (let i = 0; i < bw; i++) {
-        const l = labels[j * bw + i]!;
-        if (!l || !keep[l]) continue;
-        const x = hu[r + i]!;
-        if (x < -200) continue; // air inside the cavity is not brain
-        ic[r + i] = 1;
-        a++;
-        if (x >= ICH.brainLoHu && x <= ICH.brainHiHu) brainMl += ml;
-      }
-    }
-    sliceArea[k] = a;
-    cavityMl += a * ml;
-  }
+  const t: SliceWork = { g, bone, ic, sliceArea, boxes, cb, reached, closed, interior, labels, stack, d16, w, closeR, minCavityPx, cavityMl: 0, brainMl: 0 };
+  for (let k = 0; k < nz; k++) cavitySlice(t, k);
+  const { cavityMl, brainMl } = t;
   // Distance from the table: in-plane, from non-intracranial pixels and (oblique slices) from the
   // neighbours' bone, on the head's box; pixels outside the box are not intracranial (distance 0).
   let maxArea = 0;
@@ -154,4 +86,99 @@ export function findSkull(g: Grid): Skull {
     }
   }
   return { bone, ic, dist, cavityMl, brainMl, sliceArea };
+}
+
+/** Buffers and results shared by the per-slice steps (one call per slice keeps the JIT warm from the first series). */
+interface SliceWork {
+  g: Grid;
+  bone: Uint8Array;
+  ic: Uint8Array;
+  sliceArea: Int32Array;
+  boxes: Int32Array;
+  cb: Uint8Array;
+  reached: Uint8Array;
+  closed: Uint8Array;
+  interior: Uint8Array;
+  labels: Int32Array;
+  stack: Int32Array;
+  d16: Uint16Array;
+  w: Chamfer;
+  closeR: number;
+  minCavityPx: number;
+  cavityMl: number;
+  brainMl: number;
+}
+
+/** Bone, head box, cavity (hole filling, closing when open) and its soft-tissue check for slice k. */
+function cavitySlice(t: SliceWork, k: number): void {
+  const { g, bone, ic, sliceArea, boxes, cb, reached, closed, interior, labels, stack, d16, w, closeR, minCavityPx } = t;
+  const { nx, ny, hu } = g;
+  const n = nx * ny;
+  const o = k * n;
+  let boneCount = 0;
+  let headCount = 0;
+  let i0 = nx, i1 = -1, j0 = ny, j1 = -1;
+  for (let j = 0; j < ny; j++) {
+    const r = o + j * nx;
+    let rowHead = false;
+    for (let i = 0; i < nx; i++) {
+      const x = hu[r + i]!;
+      if (x > -300) {
+        headCount++;
+        rowHead = true;
+        if (i < i0) i0 = i;
+        if (i > i1) i1 = i;
+        if (x > ICH.boneHu) { bone[r + i] = 1; boneCount++; }
+      }
+    }
+    if (rowHead) { if (j < j0) j0 = j; j1 = j; }
+  }
+  if (boneCount * g.sx * g.sy < 100) return; // under 1 cm2 of bone: no skull in this slice
+  i0 = Math.max(0, i0 - 1); j0 = Math.max(0, j0 - 1); i1 = Math.min(nx - 1, i1 + 1); j1 = Math.min(ny - 1, j1 + 1);
+  const bw = i1 - i0 + 1, bh = j1 - j0 + 1, bn = bw * bh;
+  boxes[4 * k] = i0; boxes[4 * k + 1] = j0; boxes[4 * k + 2] = bw; boxes[4 * k + 3] = bh;
+  for (let j = 0; j < bh; j++) {
+    const src = o + (j + j0) * nx + i0;
+    for (let i = 0; i < bw; i++) cb[j * bw + i] = bone[src + i]!;
+  }
+  floodFromBorder(cb.subarray(0, bn), bw, bh, reached, stack);
+  let area = 0;
+  for (let p = 0; p < bn; p++) { const v = !reached[p] && !cb[p] ? 1 : 0; interior[p] = v; area += v; }
+  if (area < 0.25 * headCount) {
+    // Open ring: close the bone (dilate then erode by closeMm) and fill again.
+    chamferDistance(cb.subarray(0, bn), bw, bh, w, d16);
+    for (let p = 0; p < bn; p++) closed[p] = d16[p]! > closeR ? 1 : 0; // not dilated
+    chamferDistance(closed.subarray(0, bn), bw, bh, w, d16);
+    for (let p = 0; p < bn; p++) closed[p] = d16[p]! > closeR ? 1 : 0; // closed bone
+    floodFromBorder(closed.subarray(0, bn), bw, bh, reached, stack);
+    for (let p = 0; p < bn; p++) interior[p] = !reached[p] && !closed[p] ? 1 : 0;
+  }
+  const sizes = label2D(interior.subarray(0, bn), bw, bh, labels, stack);
+  if (sizes.length <= 1) return;
+  const soft = new Int32Array(sizes.length);
+  for (let j = 0; j < bh; j++) {
+    const r = o + (j + j0) * nx + i0;
+    for (let i = 0; i < bw; i++) {
+      const l = labels[j * bw + i]!;
+      if (l) { const x = hu[r + i]!; if (x >= -20 && x <= 100) soft[l]!++; }
+    }
+  }
+  const keep = new Uint8Array(sizes.length);
+  for (let l = 1; l < sizes.length; l++) keep[l] = sizes[l]! >= minCavityPx && soft[l]! >= 0.6 * sizes[l]! ? 1 : 0;
+  const ml = g.voxelMl[k]!;
+  let a = 0;
+  for (let j = 0; j < bh; j++) {
+    const r = o + (j + j0) * nx + i0;
+    for (let i = 0; i < bw; i++) {
+      const l = labels[j * bw + i]!;
+      if (!l || !keep[l]) continue;
+      const x = hu[r + i]!;
+      if (x < -200) continue; // air inside the cavity is not brain
+      ic[r + i] = 1;
+      a++;
+      if (x >= ICH.brainLoHu && x <= ICH.brainHiHu) t.brainMl += ml;
+    }
+  }
+  sliceArea[k] = a;
+  t.cavityMl += a * ml;
 }
