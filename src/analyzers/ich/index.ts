@@ -45,7 +45,9 @@ function rejection(c: Component, backgroundHu: number, base: number, slabMm: num
   // Blooming fades with the distance from the bone; a collection of blood is level across its depth.
   if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
   // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
-  if (c.pvVolumeMl < ICH.faintMaxMl && c.bloodHu < ICH.smallMinBloodHu) return 'faint';
+  // (Larger faint groups pass only when their mean clears the seed threshold: beam-hardening
+  // streaks at the skull base make long groups that are mostly weak voxels.)
+  if (c.bloodHu < ICH.smallMinBloodHu && (c.pvVolumeMl < ICH.faintMaxMl || c.meanHu < ICH.bloodLoHu + 1)) return 'faint';
   // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
   if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
   return null;
