@@ -1,4 +1,5 @@
 import type { BleedSpec, BleedSubtype, Confounders, LocationName, PhantomParams } from '../../src/phantom/types.js';
+import { mulberry32 } from '../../src/util/seeded-random.js';
 
 /** The five subtypes, in the order the report lists them. */
 export const SUBTYPES: readonly BleedSubtype[] = ['intraparenchymal', 'intraventricular', 'subdural', 'epidural', 'subarachnoid'];
@@ -26,17 +27,8 @@ export interface PhantomCase {
   label: string;
 }
 
-/** A small fast seeded generator (mulberry32): the same seed draws the same cases. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed draws the same cases. */
+export const rng = mulberry32;
 
 /** A volume in mL, log-uniform between lo and hi. */
 export function logUniform(r: () => number, lo: number, hi: number): number {

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateUid } from '../dicom/uids.js';
 import type { Vec3 } from '../imaging/volume.js';
-import { rng32 } from './line.js';
+import { mulberry32 } from '../util/seeded-random.js';
 import type { Side } from './types.js';
 
 /**
@@ -43,7 +43,7 @@ export async function insertBleeds(o: { inputDir: string; outDir: string; bleeds
   const name = 'dcmjs';
   const mod = (await import(name)) as { default?: Dcmjs } & Dcmjs;
   const dcmjs = mod.default ?? mod;
-  const rand = rng32((o.seed ?? 1) * 2246822519);
+  const rand = mulberry32((o.seed ?? 1) * 2246822519);
   const slices: Slice[] = [];
   for (const f of (await readdir(o.inputDir)).sort()) {
     const bytes = await readFile(join(o.inputDir, f)).catch(() => null);

@@ -122,17 +122,6 @@ export function paintEllipsoid(line: LineBuffer, e: Ellipsoid, y: number, z: num
   if (h > 0) paint(line, e.cx - h, e.cx + h, value);
 }
 
-/** A small seeded PRNG (uniform in [0, 1)), mulberry32. */
-export function rng32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A table of standard normal deviates (Box-Muller), read at random offsets: fast noise without per-voxel transcendental calls. */
 export function gaussianTable(rand: () => number, size = 1 << 18): Float32Array {

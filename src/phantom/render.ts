@@ -1,7 +1,8 @@
 import type { Vec3, Volume } from '../imaging/volume.js';
 import { createAnatomy, HU } from './anatomy.js';
 import { buildShape, ellipsoidShape, measure, type Shape } from './bleeds.js';
-import { createLine, gaussianTable, paint, paintBleed, rng32, type LineBuffer } from './line.js';
+import { createLine, gaussianTable, paint, paintBleed, type LineBuffer } from './line.js';
+import { mulberry32 } from '../util/seeded-random.js';
 import type { BleedSpec, BleedTruth, Confounders, LocationName, PhantomLabels, PhantomParams, PhantomTruth, Side } from './types.js';
 
 /** Typical places (anatomical frame, left hemisphere), mm. */
@@ -62,7 +63,7 @@ export function resolveParams(p: PhantomParams): ResolvedParams {
  */
 export function renderHeadPhantom(params: PhantomParams = {}): { volume: Volume; truth: PhantomTruth; labels?: PhantomLabels } {
   const P = resolveParams(params);
-  const rand = rng32(P.seed * 2654435761);
+  const rand = mulberry32(P.seed * 2654435761);
   const vary = () => P.headScale * (1 + P.shapeVariation * (2 * rand() - 1));
   const k: Vec3 = [vary(), vary(), vary()];
   const toAnat = (p: Vec3): Vec3 => [p[0] / k[0], p[1] / k[1], p[2] / k[2]];

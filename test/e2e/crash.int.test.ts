@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import dicomParser from 'dicom-parser';
 import { writeSyntheticCtSeries } from '../../src/dicom/synthetic/ct-series.js';
-import { mulberry32 } from '../../src/dicom/synthetic/head-phantom.js';
+import { mulberry32 } from '../../src/util/seeded-random.js';
 import { startMedge, type MedgeProcess } from '../helpers/medge-process.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../helpers/peers.js';
 import { acknowledgedFiles, runStorescu } from '../helpers/storescu.js';

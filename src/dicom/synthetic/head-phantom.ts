@@ -3,6 +3,8 @@
  * ellipsoid skull shell (1000 HU) around brain (40 HU), air (-1000 HU) outside, plus Gaussian noise
  * from a precomputed table. Stored values are HU + 1024 (Rescale Intercept -1024, slope 1).
  */
+import { mulberry32 } from '../../util/seeded-random.js';
+
 export interface HeadPhantomGeometry {
   rows: number;
   columns: number;
@@ -97,14 +99,3 @@ function noiseTable(seed: number, sd: number): Int16Array {
   return table;
 }
 
-/** A small seeded PRNG (uniform in [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast seeded generator, uniform in [0, 1). Everything synthetic (phantoms,
+ * benchmark case draws, crash timings) uses it, so that a printed seed replays a run exactly.
+ */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
