@@ -2,11 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { el, tag, writePart10, type DataElement } from '../dataset-writer.js';
+import { CT_IMAGE_STORAGE, ctImageCommonElements, dicomDateTime } from './ct-image-modules.js';
+
+export { CT_IMAGE_STORAGE, dicomDateTime };
 import { generateUid, TS } from '../uids.js';
 import { headPhantomSlice, type HeadPhantomGeometry } from './head-phantom.js';
 
 /** CT Image Storage (PS3.4 B.5). */
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 export interface SyntheticCtOptions {
   /** Directory to write into (created if missing). */
@@ -72,7 +74,13 @@ export async function writeSyntheticCtSeries(options: SyntheticCtOptions): Promi
   const x0 = -fov / 2 + spacing / 2;
   const y0 = -(rows * spacing) / 2 + spacing / 2;
 
-  const common = commonElements({ studyUid, seriesUid, frameOfReferenceUid, da, tm, rows, columns, spacing, thickness, options });
+  const common = ctImageCommonElements({
+    studyUid, seriesUid, frameOfReferenceUid, date: da, time: tm,
+    patientName: options.patientName ?? 'SYNTHETIC^CT', patientId: options.patientId ?? 'SYNTH-0001',
+    studyDescription: 'SYNTHETIC HEAD CT', seriesNumber: 1, seriesDescription: options.seriesDescription ?? 'SYNTHETIC AXIAL',
+    manufacturer: 'MEDGE SYNTHETIC', model: 'ct-series generator', rows, columns, pixelSpacing: [spacing, spacing],
+    orientation: [1, 0, 0, 0, 1, 0], sliceThickness: thickness, intercept: -1024, signedPixels: true, scanOptions: 'HELICAL_CT',
+  });
   const files: string[] = [];
   const sopInstanceUids: string[] = [];
   let bytes = 0;
@@ -98,87 +106,3 @@ export async function writeSyntheticCtSeries(options: SyntheticCtOptions): Promi
   return { files, studyUid, seriesUid, sopInstanceUids, bytes };
 }
 
-interface CommonInput {
-  studyUid: string;
-  seriesUid: string;
-  frameOfReferenceUid: string;
-  da: string;
-  tm: string;
-  rows: number;
-  columns: number;
-  spacing: number;
-  thickness: number;
-  options: SyntheticCtOptions;
-}
-
-/** The attributes every slice shares, module by module (PS3.3 A.3.3, Table A.3-1). */
-function commonElements(c: CommonInput): DataElement[] {
-  return [
-    // SOP Common (C.12.1)
-    el(tag(0x0008, 0x0016), 'UI', CT_IMAGE_STORAGE),
-    el(tag(0x0008, 0x0005), 'CS', 'ISO_IR 100'),
-    // Patient (C.7.1.1): synthetic only
-    el(tag(0x0010, 0x0010), 'PN', c.options.patientName ?? 'SYNTHETIC^CT'),
-    el(tag(0x0010, 0x0020), 'LO', c.options.patientId ?? 'SYNTH-0001'),
-    el(tag(0x0010, 0x0030), 'DA', ''),
-    el(tag(0x0010, 0x0040), 'CS', 'O'),
-    // General Study (C.7.2.1)
-    el(tag(0x0020, 0x000d), 'UI', c.studyUid),
-    el(tag(0x0008, 0x0020), 'DA', c.da),
-    el(tag(0x0008, 0x0030), 'TM', c.tm),
-    el(tag(0x0008, 0x0090), 'PN', ''),
-    el(tag(0x0020, 0x0010), 'SH', '1'),
-    el(tag(0x0008, 0x0050), 'SH', ''),
-    el(tag(0x0008, 0x1030), 'LO', 'SYNTHETIC HEAD CT'),
-    // General Series (C.7.3.1); Patient Position is Type 2C, required for CT (C.7.3.1.1.2)
-    el(tag(0x0008, 0x0060), 'CS', 'CT'),
-    el(tag(0x0020, 0x000e), 'UI', c.seriesUid),
-    el(tag(0x0020, 0x0011), 'IS', 1),
-    el(tag(0x0008, 0x0021), 'DA', c.da),
-    el(tag(0x0008, 0x0031), 'TM', c.tm),
-    el(tag(0x0008, 0x103e), 'LO', c.options.seriesDescription ?? 'SYNTHETIC AXIAL'),
-    el(tag(0x0018, 0x0015), 'CS', 'HEAD'),
-    el(tag(0x0018, 0x5100), 'CS', 'HFS'),
-    // Frame of Reference (C.7.4.1)
-    el(tag(0x0020, 0x0052), 'UI', c.frameOfReferenceUid),
-    el(tag(0x0020, 0x1040), 'LO', ''),
-    // General Equipment (C.7.5.1)
-    el(tag(0x0008, 0x0070), 'LO', 'MEDGE SYNTHETIC'),
-    el(tag(0x0008, 0x1090), 'LO', 'ct-series generator'),
-    // General Image (C.7.6.1); Content Date/Time are 2C for temporally related series
-    el(tag(0x0008, 0x0023), 'DA', c.da),
-    el(tag(0x0008, 0x0033), 'TM', c.tm),
-    el(tag(0x0020, 0x0012), 'IS', 1),
-    // Image Plane (C.7.6.2)
-    el(tag(0x0028, 0x0030), 'DS', [c.spacing, c.spacing]),
-    el(tag(0x0020, 0x0037), 'DS', [1, 0, 0, 0, 1, 0]),
-    el(tag(0x0018, 0x0050), 'DS', c.thickness),
-    // Image Pixel (C.7.6.3) and CT Image (C.8.2.1)
-    el(tag(0x0028, 0x0002), 'US', 1),
-    el(tag(0x0028, 0x0004), 'CS', 'MONOCHROME2'),
-    el(tag(0x0028, 0x0010), 'US', c.rows),
-    el(tag(0x0028, 0x0011), 'US', c.columns),
-    el(tag(0x0028, 0x0100), 'US', 16),
-    el(tag(0x0028, 0x0101), 'US', 16),
-    el(tag(0x0028, 0x0102), 'US', 15),
-    el(tag(0x0028, 0x0103), 'US', 1),
-    el(tag(0x0008, 0x0008), 'CS', ['ORIGINAL', 'PRIMARY', 'AXIAL']),
-    el(tag(0x0028, 0x1052), 'DS', -1024),
-    el(tag(0x0028, 0x1053), 'DS', 1),
-    el(tag(0x0028, 0x1054), 'LO', 'HU'),
-    el(tag(0x0018, 0x0060), 'DS', 120),
-    el(tag(0x0018, 0x0022), 'CS', 'HELICAL_CT'),
-    el(tag(0x0018, 0x0090), 'DS', c.columns * c.spacing),
-    el(tag(0x0018, 0x1100), 'DS', c.columns * c.spacing),
-    el(tag(0x0018, 0x1210), 'SH', 'STANDARD'),
-    // VOI LUT (C.11.2): a brain window
-    el(tag(0x0028, 0x1050), 'DS', 40),
-    el(tag(0x0028, 0x1051), 'DS', 80),
-  ];
-}
-
-/** DA (YYYYMMDD) and TM (HHMMSS) in local time, PS3.5 6.2. */
-export function dicomDateTime(d: Date): [string, string] {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return [`${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`, `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`];
-}
