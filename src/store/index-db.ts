@@ -35,18 +35,12 @@ export type RecordOutcome =
   | { kind: 'inserted' }
   | { kind: 'replaced'; previousBlobKey: string };
 
-export interface StoredInstance {
-  sopInstanceUid: string;
-  sopClassUid: string;
-  seriesInstanceUid: string;
-  studyInstanceUid: string;
-  transferSyntaxUid: string;
-  blobKey: string;
-  size: number;
-  datasetOffset: number;
-  receivedAt: number;
-  instanceNumber: string | null;
-}
+/** What a lookup by SOP Instance UID returns: where the file is and what it is. */
+export type StoredInstance = Pick<
+  InstanceRecord,
+  | 'sopInstanceUid' | 'sopClassUid' | 'seriesInstanceUid' | 'studyInstanceUid' | 'transferSyntaxUid'
+  | 'blobKey' | 'size' | 'datasetOffset' | 'receivedAt' | 'instanceNumber'
+>;
 
 /** The index: every stored instance with its patient, study and series rows. */
 export class InstanceIndex {
