@@ -46,8 +46,14 @@ function rejection(c: Component, backgroundHu: number, base: number, slabMm: num
   if (c.contactFraction >= 0.2 && c.nearHu - c.farHu >= ICH.maxTableGradientHu) return 'table-gradient';
   // Small and faint: veins, choroid plexus, dense dura look like this; acute clot is brighter.
   // (Larger faint groups pass only when their mean clears the seed threshold: beam-hardening
-  // streaks at the skull base make long groups that are mostly weak voxels.)
-  if (c.bloodHu < ICH.smallMinBloodHu && (c.pvVolumeMl < ICH.faintMaxMl || c.meanHu < ICH.bloodLoHu + 1)) return 'faint';
+  // streaks at the skull base make long groups that are mostly weak voxels; thin sulcal blood of
+  // a mL or more is as faint but stands well above the brain around it: streaks stay under 20 HU.)
+  if (c.bloodHu < ICH.smallMinBloodHu && (c.pvVolumeMl < ICH.faintMaxMl || (c.meanHu < ICH.bloodLoHu + 1 && c.meanHu - c.ringHu < ICH.faintLocalContrastHu))) return 'faint';
+  // Small, deep, away from the table and either in the ventricles or astride the midline: the
+  // choroid plexus and the pineal when they are dense but not calcified enough (under calcHu) to be
+  // excluded; they come in a symmetric pair or sit on the midline behind the third ventricle.
+  if (c.pvVolumeMl < ICH.deepMimicMaxMl && c.contactFraction === 0 && c.maxDistMm >= ICH.deepMimicMinDepthMm &&
+    (c.csfNear >= 0.5 || Math.min(c.plusX, c.minusX) >= 0.3 * Math.max(c.plusX, c.minusX))) return 'deep-mimic';
   // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
   if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
   return null;

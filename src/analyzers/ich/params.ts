@@ -48,6 +48,14 @@ export const ICH = {
   /** Findings under faintMaxMl need a blood level (80th percentile) of at least smallMinBloodHu. */
   smallMinBloodHu: 62,
   faintMaxMl: 0.6,
+  /** ... and larger groups whose mean is under the seed threshold need this local contrast
+   *  (sulcal subarachnoid blood 23-26 HU; beam-hardening streaks at most 19.4 over 150 negatives). */
+  faintLocalContrastHu: 22,
+  /** Groups under deepMimicMaxMl, deeper than deepMimicMinDepthMm from the table, in the ventricles or
+   *  astride the midline are choroid plexus or pineal (dense, 100-120 HU, under calcHu); below the
+   *  0.4 mL the goals are set for. */
+  deepMimicMaxMl: 0.4,
+  deepMimicMinDepthMm: 30,
   /** At the skull base a finding must stand this far above its surroundings. */
   baseLocalContrastHu: 22,
 } as const;
