@@ -43,8 +43,9 @@ export const ICH = {
   minExtraAxialMm: 4.5,
   thinLayerMaxBloodHu: 79,
   thinLayerMaxRingHu: 35,
-  /** A component against the table whose part next to the bone is this much brighter than its deeper part is bone blooming. */
-  maxTableGradientHu: 13,
+  /** A component against the table whose part next to the bone is this much brighter than its deeper part is bone blooming
+   *  (>= 19.6 HU on negatives; thin convexity epidurals of 0.7-1 mL reach 13.7 HU, so 13 missed them). */
+  maxTableGradientHu: 16,
   /** Findings under faintMaxMl need a blood level (80th percentile) of at least smallMinBloodHu. */
   smallMinBloodHu: 62,
   faintMaxMl: 0.6,
