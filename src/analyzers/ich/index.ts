@@ -48,7 +48,9 @@ function rejection(c: Component, backgroundHu: number, base: number, slabMm: num
   // (Larger faint groups pass only when their mean clears the seed threshold: beam-hardening
   // streaks at the skull base make long groups that are mostly weak voxels; thin sulcal blood of
   // a mL or more is as faint but stands well above the brain around it: streaks stay under 20 HU.)
-  if (c.bloodHu < ICH.smallMinBloodHu && (c.pvVolumeMl < ICH.faintMaxMl || (c.meanHu < ICH.bloodLoHu + 1 && c.meanHu - c.ringHu < ICH.faintLocalContrastHu))) return 'faint';
+  // (From faintLargeMl up a little less local contrast suffices: streaks that long stay far lower.)
+  const faintLc = c.pvVolumeMl >= ICH.faintLargeMl ? ICH.faintLargeLocalContrastHu : ICH.faintLocalContrastHu;
+  if (c.bloodHu < ICH.smallMinBloodHu && (c.pvVolumeMl < ICH.faintMaxMl || (c.meanHu < ICH.bloodLoHu + 1 && c.meanHu - c.ringHu < faintLc))) return 'faint';
   // Small, deep, away from the table and either in the ventricles or astride the midline: the
   // choroid plexus and the pineal when they are dense but not calcified enough (under calcHu) to be
   // excluded; they come in a symmetric pair or sit on the midline behind the third ventricle.

@@ -52,6 +52,10 @@ export const ICH = {
   /** ... and larger groups whose mean is under the seed threshold need this local contrast
    *  (sulcal subarachnoid blood 23-26 HU; beam-hardening streaks at most 19.4 over 150 negatives). */
   faintLocalContrastHu: 22,
+  /** ... or 20 HU from faintLargeMl up (parietal sulcal SAH of 3 mL: 20.9 HU; faint groups of 1 mL or
+   *  more on 300 negatives of seeds 20261128 and 4242: at most 16.1 HU). */
+  faintLargeMl: 2,
+  faintLargeLocalContrastHu: 20,
   /** Groups under deepMimicMaxMl, deeper than deepMimicMinDepthMm from the table, in the ventricles or
    *  astride the midline are choroid plexus or pineal (dense, 100-120 HU, under calcHu); below the
    *  0.4 mL the goals are set for. */
