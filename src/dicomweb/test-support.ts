@@ -18,7 +18,8 @@ import { MetricsRegistry } from '../observability/metrics.js';
 import { createFsBlobStore } from '../store/fs-blob-store.js';
 import { InstanceIndex, openIndexDb } from '../store/index-db.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { buildFileMeta } from '../dicom/part10.js';
+import { el, tag, writePart10 } from '../dicom/dataset-writer.js';
+import { TS } from '../dicom/uids.js';
 
 const run = promisify(execFile);
 
@@ -109,42 +110,30 @@ export async function writeLargeStowBody(file: string, boundary: string, pixelBy
   const frameBytes = rows * columns * 2;
   const frames = Math.max(1, Math.floor(pixelBytes / frameBytes));
   const sopClass = '1.2.840.10008.5.1.4.1.1.7.3';
-  const el = (group: number, element: number, vr: string, value: Buffer): Buffer => {
-    const long = ['OB', 'OW', 'SQ', 'UN', 'UT'].includes(vr);
-    const h = Buffer.alloc(long ? 12 : 8);
-    h.writeUInt16LE(group, 0);
-    h.writeUInt16LE(element, 2);
-    h.write(vr, 4, 'latin1');
-    if (long) h.writeUInt32LE(value.length, 8);
-    else h.writeUInt16LE(value.length, 6);
-    return Buffer.concat([h, value]);
-  };
-  const str = (s: string, pad = ' ') => Buffer.from(s.length % 2 ? s + pad : s, 'latin1');
-  const us = (n: number) => {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(n);
-    return b;
-  };
-  const header = Buffer.concat([
-    buildFileMeta({ mediaStorageSopClassUid: sopClass, mediaStorageSopInstanceUid: uids.sop, transferSyntaxUid: '1.2.840.10008.1.2.1' }),
-    el(0x0008, 0x0016, 'UI', str(sopClass, '\0')),
-    el(0x0008, 0x0018, 'UI', str(uids.sop, '\0')),
-    el(0x0008, 0x0060, 'CS', str('OT')),
-    el(0x0010, 0x0020, 'LO', str('SYNTH-LARGE')),
-    el(0x0020, 0x000d, 'UI', str(uids.study, '\0')),
-    el(0x0020, 0x000e, 'UI', str(uids.series, '\0')),
-    el(0x0020, 0x0013, 'IS', str('1')),
-    el(0x0028, 0x0002, 'US', us(1)),
-    el(0x0028, 0x0004, 'CS', str('MONOCHROME2')),
-    el(0x0028, 0x0008, 'IS', str(String(frames))),
-    el(0x0028, 0x0010, 'US', us(rows)),
-    el(0x0028, 0x0011, 'US', us(columns)),
-    el(0x0028, 0x0100, 'US', us(16)),
-    el(0x0028, 0x0101, 'US', us(12)),
-    el(0x0028, 0x0102, 'US', us(11)),
-    el(0x0028, 0x0103, 'US', us(0)),
+  const header = writePart10({ mediaStorageSopClassUid: sopClass, mediaStorageSopInstanceUid: uids.sop, transferSyntaxUid: TS.ExplicitVRLittleEndian }, [
+    el(tag(0x0008, 0x0016), 'UI', sopClass),
+    el(tag(0x0008, 0x0018), 'UI', uids.sop),
+    el(tag(0x0008, 0x0060), 'CS', 'OT'),
+    el(tag(0x0010, 0x0020), 'LO', 'SYNTH-LARGE'),
+    el(tag(0x0020, 0x000d), 'UI', uids.study),
+    el(tag(0x0020, 0x000e), 'UI', uids.series),
+    el(tag(0x0020, 0x0013), 'IS', 1),
+    el(tag(0x0028, 0x0002), 'US', 1),
+    el(tag(0x0028, 0x0004), 'CS', 'MONOCHROME2'),
+    el(tag(0x0028, 0x0008), 'IS', frames),
+    el(tag(0x0028, 0x0010), 'US', rows),
+    el(tag(0x0028, 0x0011), 'US', columns),
+    el(tag(0x0028, 0x0100), 'US', 16),
+    el(tag(0x0028, 0x0101), 'US', 12),
+    el(tag(0x0028, 0x0102), 'US', 11),
+    el(tag(0x0028, 0x0103), 'US', 0),
   ]);
-  const pixelHeader = el(0x7fe0, 0x0010, 'OW', Buffer.alloc(0));
+  // Pixel Data's element header alone (PS3.5 7.1.2: OW, 2 reserved bytes, 4-byte length): the
+  // frames are streamed after it, never held in memory.
+  const pixelHeader = Buffer.alloc(12);
+  pixelHeader.writeUInt16LE(0x7fe0, 0);
+  pixelHeader.writeUInt16LE(0x0010, 2);
+  pixelHeader.write('OW', 4, 'latin1');
   pixelHeader.writeUInt32LE(frames * frameBytes, 8);
 
   const out = createWriteStream(file);
