@@ -36,6 +36,12 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_CODEC_DECODE: 'the pixel data of a frame cannot be decoded (corrupt or truncated)',
   MEDGE_ERR_NODE_LISTEN: 'a listener of the node cannot start',
   MEDGE_ERR_CLI_USAGE: 'the command line is invalid',
+  MEDGE_ERR_PIPELINE_TIMEOUT: 'an analysis ran past its time limit and was stopped',
+  MEDGE_ERR_PIPELINE_WORKER: 'an analysis worker thread failed',
+  MEDGE_ERR_RESULTS_BUILD: 'the DICOM result objects of an analysis could not be built',
+  MEDGE_ERR_ALERT_DELIVERY: 'an alert could not be delivered on a channel',
+  MEDGE_ERR_ALERT_NOT_FOUND: 'no alert has this id',
+  MEDGE_ERR_HTTP_FORBIDDEN: 'the request is not allowed from this address',
   MEDGE_ERR_INTERNAL: 'an unexpected internal error',
 } as const;
 

@@ -45,7 +45,62 @@ export interface MedgeConfig {
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
+  pipeline: {
+    /** Fallback only: a series with no other completion signal is ready after this long without a new instance, ms. */
+    quietMs: number;
+    /** A series whose slices form a contiguous run is ready after this long without a new instance, ms. */
+    geometrySettleMs: number;
+    /** Worker threads running analyses (ingest stays on the main thread). */
+    workers: number;
+    /** Calling AE titles of emergency scanners: their series go first. */
+    emergencyAeTitles: string[];
+    /** Case-insensitive regular expressions matched on study and series description and protocol name: a match goes first. */
+    priorityPatterns: string[];
+  };
+  alerts: {
+    /** Findings that raise an alert, with the severity; the first matching rule wins. */
+    rules: AlertRule[];
+    /** An alert nobody acknowledged within this long goes to the next tier of channels, ms; 0 never escalates. */
+    escalateAfterMs: number;
+    /** Delivery retries: first delay and upper bound of the exponential backoff (with jitter), ms. */
+    retryInitialMs: number;
+    retryMaxMs: number;
+    /** External channels; the dashboard (server-sent events) is always tier 0. */
+    channels: AlertChannelConfig[];
+  };
 }
+
+export type AlertSeverity = 'critical' | 'urgent' | 'routine';
+
+export interface AlertRule {
+  /** Finding type, e.g. 'intracranial-hemorrhage'. */
+  finding: string;
+  /** Only findings of at least this volume, mL (0: any). */
+  minVolumeMl?: number;
+  severity: AlertSeverity;
+}
+
+interface ChannelBase {
+  /** Unique id, used in delivery records and metrics (e.g. 'pager', 'ris', 'ehr'). */
+  id: string;
+  /** Escalation tier: 0 at once, 1 when tier 0 got no acknowledgement in escalateAfterMs, and so on. */
+  tier: number;
+  /** Per attempt, ms. */
+  timeoutMs?: number;
+}
+
+export type AlertChannelConfig =
+  | (ChannelBase & { type: 'webhook'; url: string; /** HMAC-SHA256 key of the signature header. */ secret: string })
+  | (ChannelBase & {
+      type: 'hl7';
+      host: string;
+      port: number;
+      sendingApplication?: string;
+      sendingFacility?: string;
+      receivingApplication?: string;
+      receivingFacility?: string;
+    })
+  | (ChannelBase & { type: 'fhir'; baseUrl: string; /** Sent as Authorization: Bearer. */ bearerToken?: string });
 
 export const DEFAULT_CONFIG: MedgeConfig = {
   dataDir: './data',
@@ -69,5 +124,19 @@ export const DEFAULT_CONFIG: MedgeConfig = {
   },
   log: {
     level: 'info',
+  },
+  pipeline: {
+    quietMs: 5000,
+    geometrySettleMs: 1000,
+    workers: 1,
+    emergencyAeTitles: [],
+    priorityPatterns: ['stroke', 'trauma', 'code', 'hemorrhage', 'haemorrhage', 'ich'],
+  },
+  alerts: {
+    rules: [{ finding: 'intracranial-hemorrhage', minVolumeMl: 0, severity: 'critical' }],
+    escalateAfterMs: 300_000,
+    retryInitialMs: 1000,
+    retryMaxMs: 60_000,
+    channels: [],
   },
 };

@@ -1,6 +1,7 @@
 /** Who brought an instance: recorded with it for the timeline (DESIGN.md, "The clock"). */
 export interface IngestContext {
-  protocol: 'dimse' | 'stow';
+  /** 'local': created by the node itself (analysis results); never analysed, not counted as received. */
+  protocol: 'dimse' | 'stow' | 'local';
   /** Calling AE title of the association (DIMSE) or null. */
   callingAe?: string | null;
   /** Association id (DIMSE) or request id (STOW-RS), the correlation id in logs. */

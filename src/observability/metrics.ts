@@ -1,6 +1,6 @@
 /**
  * A minimal Prometheus registry: counters and gauges with labels, rendered in the text exposition
- * format 0.0.4. Small on purpose; histograms arrive with the pipeline timeline.
+ * format 0.0.4, with histograms for the timeline's stages. Small on purpose.
  */
 
 type Labels = Record<string, string>;
@@ -8,10 +8,21 @@ type Labels = Record<string, string>;
 interface Family {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
+  type: 'counter' | 'gauge' | 'histogram';
   values: Map<string, { labels: Labels; value: number }>;
+  /** Histograms: upper bounds and, per label set, cumulative-by-render bucket counts and the sum. */
+  buckets?: number[];
+  histograms?: Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>;
   collect?: () => void;
 }
+
+export interface Histogram {
+  /** Records one observation (in the histogram's unit, e.g. seconds). */
+  observe(labels: Labels, value: number): void;
+}
+
+/** Bucket bounds for latencies in seconds: 10 ms to 2 minutes, dense around the 1 s goal. */
+export const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 120];
 
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
@@ -44,6 +55,32 @@ export class MetricsRegistry {
     return gauge;
   }
 
+  /** A histogram with fixed upper bounds (ascending); +Inf is implied. */
+  histogram(name: string, help: string, buckets: number[] = LATENCY_BUCKETS_S): Histogram {
+    const family = this.family(name, help, 'histogram');
+    family.buckets ??= [...buckets];
+    family.histograms ??= new Map();
+    const bounds = family.buckets;
+    const series = family.histograms;
+    return {
+      observe: (labels, value) => {
+        const key = labelKey(labels);
+        let h = series.get(key);
+        if (!h) series.set(key, (h = { labels, counts: new Array<number>(bounds.length).fill(0), sum: 0, count: 0 }));
+        const i = bounds.findIndex((b) => value <= b);
+        if (i >= 0) h.counts[i]!++;
+        h.sum += value;
+        h.count++;
+      },
+    };
+  }
+
+  /** Observations of one histogram series (count and sum), for tests. */
+  histogramValue(name: string, labels: Labels = {}): { count: number; sum: number } {
+    const h = this.families.get(name)?.histograms?.get(labelKey(labels));
+    return { count: h?.count ?? 0, sum: h?.sum ?? 0 };
+  }
+
   /** Current value of one series, for tests and the health endpoint. */
   value(name: string, labels: Labels = {}): number {
     return this.families.get(name)?.values.get(labelKey(labels))?.value ?? 0;
@@ -56,6 +93,15 @@ export class MetricsRegistry {
       lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
       if (f.values.size === 0 && f.type === 'counter') lines.push(`${f.name} 0`);
       for (const { labels, value } of f.values.values()) lines.push(`${f.name}${renderLabels(labels)} ${value}`);
+      for (const h of f.histograms?.values() ?? []) {
+        let cumulative = 0;
+        f.buckets!.forEach((le, i) => {
+          cumulative += h.counts[i]!;
+          lines.push(`${f.name}_bucket${renderLabels({ ...h.labels, le: String(le) })} ${cumulative}`);
+        });
+        lines.push(`${f.name}_bucket${renderLabels({ ...h.labels, le: '+Inf' })} ${h.count}`);
+        lines.push(`${f.name}_sum${renderLabels(h.labels)} ${h.sum}`, `${f.name}_count${renderLabels(h.labels)} ${h.count}`);
+      }
     }
     return lines.join('\n') + '\n';
   }

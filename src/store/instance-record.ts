@@ -16,7 +16,7 @@ export interface InstanceRecord extends InstanceHeader {
   /** Arrival time, ms since the epoch. */
   receivedAt: number;
   /** How it came in; 'recovered' when re-indexed from its file at start-up (see ingest/recover.ts). */
-  protocol: 'dimse' | 'stow' | 'recovered';
+  protocol: 'dimse' | 'stow' | 'local' | 'recovered';
   callingAe: string | null;
   associationId: string | null;
   remoteAddress: string | null;

@@ -63,4 +63,115 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX instances_series ON instances(series_uid);
   CREATE UNIQUE INDEX instances_blob ON instances(blob_key);
   `,
+  // 2: the pipeline (series readiness, the persisted analysis queue), analysis results, alerts with
+  // their deliveries per channel, and the durable outbox everything that leaves the node goes through.
+  `
+  CREATE TABLE series_state (
+    series_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    -- receiving | queued | running | done
+    state TEXT NOT NULL,
+    -- higher first; 0 routine
+    priority INTEGER NOT NULL DEFAULT 0,
+    priority_reason TEXT,
+    -- the last time the series was judged ready, and by which trigger (association-released,
+    -- expected-count, geometry, quiet-timer, restart)
+    ready_at INTEGER,
+    ready_trigger TEXT,
+    -- instances in the series when it was judged ready; more afterwards means analyse again
+    instances_at_ready INTEGER,
+    queued_at INTEGER,
+    analysis_started_at INTEGER,
+    analysis_finished_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX series_state_queue ON series_state(state, priority DESC, queued_at);
+  CREATE INDEX series_state_study ON series_state(study_uid);
+
+  CREATE TABLE analyses (
+    id INTEGER PRIMARY KEY,
+    series_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    analyzer_id TEXT,
+    analyzer_version TEXT,
+    -- positive | negative | not-applicable | not-assessable | failed
+    status TEXT NOT NULL,
+    reason TEXT,
+    -- ReportedFinding[] as JSON (no masks)
+    findings TEXT NOT NULL DEFAULT '[]',
+    midline_shift_mm REAL,
+    instance_count INTEGER NOT NULL,
+    -- the last instance of the series received before the analysis: time-to-alert starts here
+    last_received_at INTEGER NOT NULL,
+    ready_at INTEGER,
+    ready_trigger TEXT,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    elapsed_ms REAL,
+    superseded_by INTEGER REFERENCES analyses(id),
+    -- results stored as DICOM in the study: [{ kind, sopInstanceUid, seriesInstanceUid, sopClassUid }]
+    results TEXT
+  );
+  CREATE INDEX analyses_series ON analyses(series_uid);
+  CREATE INDEX analyses_study ON analyses(study_uid);
+
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    analysis_id INTEGER NOT NULL REFERENCES analyses(id),
+    -- one alert per study and rule: a new analysis updates it, never a second alert
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    -- active | retracted (a superseding analysis no longer shows the finding)
+    state TEXT NOT NULL DEFAULT 'active',
+    -- bumped by each superseding analysis
+    revision INTEGER NOT NULL DEFAULT 1,
+    summary TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    dispatched_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    -- escalation tier reached so far (0 first)
+    tier INTEGER NOT NULL DEFAULT 0,
+    escalated_at INTEGER,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    UNIQUE (study_uid, rule)
+  );
+  CREATE TABLE alert_deliveries (
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    tier INTEGER NOT NULL,
+    dispatched_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (alert_id, channel, revision)
+  );
+
+  -- Everything that must leave the node, written in the transaction that makes it due (house style 5).
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    -- alert-delivery | uplink
+    kind TEXT NOT NULL,
+    -- channel or destination id
+    destination TEXT NOT NULL,
+    -- what is sent: an alert id, a SOP Instance UID...
+    ref TEXT NOT NULL,
+    -- JSON the sender needs
+    payload TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    last_error TEXT,
+    -- pending | done | parked (failed permanently, shown, not retried)
+    state TEXT NOT NULL DEFAULT 'pending',
+    done_at INTEGER,
+    UNIQUE (kind, destination, ref)
+  );
+  CREATE INDEX outbox_due ON outbox(state, destination, priority DESC, due_at);
+  `,
 ];
