@@ -167,6 +167,8 @@ export const MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL DEFAULT 0,
     last_attempt_at INTEGER,
     last_error TEXT,
+    -- a sender holds the item until then (it is in flight); a restart releases every claim
+    claimed_until INTEGER,
     -- pending | done | parked (failed permanently, shown, not retried)
     state TEXT NOT NULL DEFAULT 'pending',
     done_at INTEGER,
