@@ -12,6 +12,7 @@ Commands:
   send    C-STORE files to a DICOM node: medge send DIR --to AE@host:port
   phantom write a synthetic head CT series with ground truth (medge phantom --help)
   analyze analyse the series under a directory offline: medge analyze DIR [--json] [--truth FILE]
+  demo    play a head CT with a bleed into a node and watch the timeline and the alert (medge demo --help)
 
 Options:
   -h, --help     this text; 'medge <command> --help' for a command
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   send: async () => (await import('./commands/send.js')).runSend,
   phantom: async () => (await import('./commands/phantom.js')).runPhantom,
   analyze: async () => (await import('./commands/analyze.js')).runAnalyze,
+  demo: async () => (await import('./commands/demo.js')).runDemo,
 };
 
 /** Runs the medge command line; resolves to the process exit code. */

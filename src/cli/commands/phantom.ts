@@ -70,7 +70,8 @@ export async function runPhantom(argv: string[]): Promise<number> {
   return 0;
 }
 
-function parseBleed(spec: string): BleedSpec {
+/** Parses --bleed SUBTYPE:VOLUME_ML[:LOCATION[:SIDE]] (also used by `medge demo`). */
+export function parseBleed(spec: string): BleedSpec {
   const [subtype, vol, location, side] = spec.split(':');
   if (!BLEED_SUBTYPES.includes(subtype as BleedSubtype)) throw usage(`--bleed ${spec}: subtype must be one of ${BLEED_SUBTYPES.join(', ')}`);
   const volumeMl = Number(vol);
