@@ -34,6 +34,12 @@ export interface InstanceHeader {
   numberOfFrames: string | null;
   imagePosition: string | null;
   imageOrientation: string | null;
+  /** Protocol Name (0018,1030): the pipeline matches its priority patterns on it. */
+  protocolName?: string | null;
+  /** Images in Acquisition (0020,1002), IS: an expected count the pipeline judges completeness by. */
+  imagesInAcquisition?: string | null;
+  /** Number of Series Related Instances (0020,1209), IS: the same, where a sender gives it. */
+  seriesRelatedInstances?: string | null;
 }
 
 export type HeaderParse =
@@ -153,5 +159,8 @@ function readHeader(ds: DataSet): InstanceHeader {
     numberOfFrames: s('x00280008'),
     imagePosition: raw('x00200032'),
     imageOrientation: raw('x00200037'),
+    protocolName: s('x00181030'),
+    imagesInAcquisition: s('x00201002'),
+    seriesRelatedInstances: s('x00201209'),
   };
 }

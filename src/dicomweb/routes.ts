@@ -3,6 +3,7 @@ import type { Ingest } from '../ingest/types.js';
 import type { Db, InstanceIndex } from '../store/index-db.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Logger } from '../observability/log.js';
+import type { NodeEvents } from '../events/node-events.js';
 import { registerStowRoutes } from './stow-routes.js';
 import { registerWadoRoutes } from './wado-routes.js';
 import { registerQidoRoutes } from './qido-routes.js';
@@ -13,6 +14,8 @@ export interface DicomwebDeps {
   index: InstanceIndex;
   store: BlobStore;
   log: Logger;
+  /** Optional: STOW-RS tells it the end of each request ('request-complete'). */
+  events?: NodeEvents;
 }
 
 /** The DICOMweb services (PS3.18 10.4 WADO-RS, 10.5 STOW-RS, 10.6 QIDO-RS), mounted by the HTTP app. */

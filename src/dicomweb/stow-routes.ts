@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isMedgeError, MedgeError } from '../errors.js';
+import type { NodeEvents } from '../events/node-events.js';
 import type { Ingest, IngestContext } from '../ingest/types.js';
 import type { Logger } from '../observability/log.js';
 import { parseMediaType } from './media-type.js';
@@ -13,6 +14,8 @@ import { urlsFor } from './urls.js';
 export interface StowDeps {
   ingest: Ingest;
   log: Logger;
+  /** Told of the end of each request ('request-complete'), the pipeline's completion signal for STOW-RS. */
+  events?: NodeEvents;
 }
 
 const DICOM = 'application/dicom';
@@ -77,6 +80,7 @@ async function storeInstances(request: FastifyRequest<{ Params: { study?: string
 
   const answer = stowAnswer(results, urlsFor(request), targetStudy);
   const failed = results.filter((r) => !r.ok) as Extract<PartResult, { ok: false }>[];
+  if (failed.length < results.length) deps.events?.emit('request-complete', { requestId: request.id, instances: results.length - failed.length });
   deps.log.info(
     { req: request.id, event: 'stow', stored: results.length - failed.length, failed: failed.length, status: answer.status, ms: Date.now() - started, failures: failed.map((f) => `${f.error.code}: ${f.error.message}`) },
     'STOW-RS request answered',

@@ -6,6 +6,8 @@ import type { AnalysisRecord, SeriesReady, StoredResult } from '../pipeline/type
 export interface NodeEventMap {
   'instance-stored': [outcome: IngestOutcome, ctx: IngestContext];
   'association-released': [info: { associationId: string; callingAe: string; instances: number }];
+  /** A STOW-RS request ended with its parts stored: for the pipeline, like the release of an association. */
+  'request-complete': [info: { requestId: string; instances: number }];
   /** The pipeline judged a series complete and queued it. */
   'series-ready': [ready: SeriesReady];
   /** An analysis was recorded (and supersedes an earlier one of the same series, if `supersedes`). */

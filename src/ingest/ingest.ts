@@ -9,6 +9,7 @@ import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { blobKeyFor } from './blob-key.js';
 import { sameDataset } from './same-dataset.js';
+import { seriesSignals } from './series-signals.js';
 import type { DimseDatasetMeta, Ingest, IngestContext, IngestOutcome, IngestSession } from './types.js';
 
 /**
@@ -241,7 +242,7 @@ class Session {
         throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot index the instance: ${(err as Error).message}`, { sop: ids.sopInstanceUid }, err);
       }
       if (recorded.kind === 'replaced') await deps.store.delete(recorded.previousBlobKey);
-      return { ...ids, status: recorded.kind === 'replaced' ? 'replaced' : 'stored', transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt };
+      return { ...ids, status: recorded.kind === 'replaced' ? 'replaced' : 'stored', transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt, signals: seriesSignals(header) };
     } catch (err) {
       await this.abort().catch(() => undefined);
       throw err;

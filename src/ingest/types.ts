@@ -31,6 +31,21 @@ export interface IngestOutcome {
   size: number;
   /** Arrival time, ms since the epoch. */
   receivedAt: number;
+  /** Header attributes the pipeline judges completeness and priority by; absent on a duplicate. */
+  signals?: SeriesSignals;
+}
+
+/** What the pipeline reads of each instance (DESIGN.md, "Knowing that a series is complete"); null when absent. */
+export interface SeriesSignals {
+  modality: string | null;
+  studyDescription: string | null;
+  seriesDescription: string | null;
+  protocolName: string | null;
+  /** Image Position (Patient) and Image Orientation (Patient) as their DS strings (PS3.3 C.7.6.2). */
+  imagePosition: string | null;
+  imageOrientation: string | null;
+  /** Images in Acquisition (0020,1002) or Number of Series Related Instances (0020,1209), the larger. */
+  expectedInstances: number | null;
 }
 
 /**

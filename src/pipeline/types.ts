@@ -2,7 +2,7 @@ import type { AnalysisStatus } from '../analyzers/types.js';
 import type { ReportedFinding } from '../analyzers/offline.js';
 
 /** What made the pipeline judge a series ready for analysis (DESIGN.md, "Knowing that a series is complete"). */
-export type ReadyTrigger = 'association-released' | 'expected-count' | 'geometry' | 'quiet-timer' | 'restart';
+export type ReadyTrigger = 'association-released' | 'request-complete' | 'expected-count' | 'geometry' | 'quiet-timer' | 'restart';
 
 /** A series judged ready: what the scheduler queues. */
 export interface SeriesReady {

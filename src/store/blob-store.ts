@@ -35,4 +35,10 @@ export interface BlobStore {
   freeBytes(): number;
   /** Removes temporary data left by a crash. */
   cleanTemporary(): Promise<number>;
+  /**
+   * The file holding a committed blob, for readers in other threads (the analysis workers read a
+   * series' files themselves instead of having them copied across). Only backends that keep blobs
+   * as files have it; the caller reads through `read` otherwise.
+   */
+  localPath?(key: string): string;
 }

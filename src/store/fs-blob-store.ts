@@ -94,6 +94,8 @@ export function createFsBlobStore(root: string): BlobStore {
       }
     },
 
+    localPath: pathOf,
+
     freeBytes(): number {
       const s = statfsSync(root);
       return s.bavail * s.bsize;
