@@ -145,6 +145,8 @@ export const MIGRATIONS: readonly string[] = [
     tier INTEGER NOT NULL,
     dispatched_at INTEGER NOT NULL,
     delivered_at INTEGER,
+    -- what the peer said (an HL7 ACK code, an HTTP status, the dashboard's client count)
+    detail TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     PRIMARY KEY (alert_id, channel, revision)
