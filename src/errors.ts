@@ -42,6 +42,12 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_ALERT_DELIVERY: 'an alert could not be delivered on a channel',
   MEDGE_ERR_ALERT_NOT_FOUND: 'no alert has this id',
   MEDGE_ERR_HTTP_FORBIDDEN: 'the request is not allowed from this address',
+  MEDGE_ERR_UPLINK_NETWORK: 'the destination cannot be reached or the connection failed',
+  MEDGE_ERR_UPLINK_TLS: 'the TLS connection to the destination cannot be established',
+  MEDGE_ERR_UPLINK_AUTH: 'the destination refused the credentials',
+  MEDGE_ERR_UPLINK_UNAVAILABLE: 'the destination is busy or failing and may accept the request later',
+  MEDGE_ERR_UPLINK_REJECTED: 'the destination rejected the request itself',
+  MEDGE_ERR_UPLINK_RESPONSE: 'the answer of the destination cannot be understood',
   MEDGE_ERR_INTERNAL: 'an unexpected internal error',
 } as const;
 
