@@ -8,6 +8,9 @@ import type { Outbox, OutboxItem } from './outbox.js';
 import type { AlertChannel, AlertMessage, DeliveryReceipt } from './types.js';
 import { ALERT_DELIVERY_KIND, parseDeliveryRef } from './alert-writer.js';
 
+/** At stop, how long an aborted attempt may still take to settle, ms. */
+const STOP_GRACE_MS = 1000;
+
 export interface ChannelSenderDeps {
   channel: AlertChannel;
   db: Db;
@@ -153,16 +156,33 @@ export class ChannelSender {
     const cancelTimeout = clock.setTimer(this.deps.timeoutMs, () =>
       ac.abort(new MedgeError('MEDGE_ERR_ALERT_DELIVERY', `channel ${channel.id}: no confirmation within ${this.deps.timeoutMs} ms`, { channel: channel.id })),
     );
+    const delivery = Promise.resolve().then(() => channel.deliver(message, ac.signal));
     try {
-      const receipt = await Promise.race([Promise.resolve().then(() => channel.deliver(message, ac.signal)), aborted(ac.signal)]);
+      let receipt: DeliveryReceipt | null;
+      try {
+        receipt = await Promise.race([delivery, aborted(ac.signal)]);
+      } catch (err) {
+        if (!this.stopped) return this.onFailed(item, message, err);
+        // Stopping: the peer may have confirmed just as the attempt was aborted; record that
+        // rather than send it twice. Otherwise the item stays claimed and goes out after a restart.
+        receipt = await this.settledWithin(delivery, STOP_GRACE_MS);
+        if (!receipt) return;
+      }
       this.onDelivered(item, message, receipt);
-    } catch (err) {
-      if (this.stopped) return;
-      this.onFailed(item, message, err);
     } finally {
       cancelTimeout();
       this.inFlight = null;
     }
+  }
+
+  private settledWithin(p: Promise<DeliveryReceipt>, ms: number): Promise<DeliveryReceipt | null> {
+    return new Promise((resolve) => {
+      const cancel = this.deps.clock.setTimer(ms, () => resolve(null));
+      p.then(
+        (r) => (cancel(), resolve(r)),
+        () => (cancel(), resolve(null)),
+      );
+    });
   }
 
   private onDelivered(item: OutboxItem, message: AlertMessage, receipt: DeliveryReceipt): void {
