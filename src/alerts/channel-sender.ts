@@ -3,7 +3,7 @@ import type { Logger } from '../observability/log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { NodeEvents } from '../events/node-events.js';
 import { isMedgeError, MedgeError } from '../errors.js';
-import type { Clock } from './clock.js';
+import { after, type Clock } from './clock.js';
 import type { Outbox, OutboxItem } from './outbox.js';
 import type { AlertChannel, AlertMessage, DeliveryReceipt } from './types.js';
 import { ALERT_DELIVERY_KIND, parseDeliveryRef } from './alert-writer.js';
@@ -142,7 +142,7 @@ export class ChannelSender {
     if (this.stopped) return;
     const at = this.deps.outbox.nextDueAt(ALERT_DELIVERY_KIND, this.id);
     if (at === null) return;
-    this.cancelTimer = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
+    this.cancelTimer = after(this.deps.clock, at - this.deps.clock.now(), () => {
       this.cancelTimer = null;
       this.wake();
     });
@@ -153,7 +153,7 @@ export class ChannelSender {
     const message = JSON.parse(item.payload) as AlertMessage;
     const ac = new AbortController();
     this.inFlight = ac;
-    const cancelTimeout = clock.setTimer(this.deps.timeoutMs, () =>
+    const cancelTimeout = after(clock, this.deps.timeoutMs, () =>
       ac.abort(new MedgeError('MEDGE_ERR_ALERT_DELIVERY', `channel ${channel.id}: no confirmation within ${this.deps.timeoutMs} ms`, { channel: channel.id })),
     );
     const delivery = Promise.resolve().then(() => channel.deliver(message, ac.signal));
@@ -177,7 +177,7 @@ export class ChannelSender {
 
   private settledWithin(p: Promise<DeliveryReceipt>, ms: number): Promise<DeliveryReceipt | null> {
     return new Promise((resolve) => {
-      const cancel = this.deps.clock.setTimer(ms, () => resolve(null));
+      const cancel = after(this.deps.clock, ms, () => resolve(null));
       p.then(
         (r) => (cancel(), resolve(r)),
         () => (cancel(), resolve(null)),

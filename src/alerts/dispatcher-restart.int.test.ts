@@ -4,14 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openIndexDb } from '../store/index-db.js';
-import { ManualClock } from './clock.js';
+import { createManualClock } from './clock.js';
 import { AX, STUDY, dispatcherHarness, recordAnalysis } from './test-support.js';
 
 test('restart: deliveries pending in the SQLite outbox are sent after the database is closed and reopened', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'medge-alerts-'));
   try {
     const file = join(dir, 'index.sqlite');
-    const clock = new ManualClock();
+    const clock = createManualClock();
     const first = dispatcherHarness({}, [0], { db: openIndexDb(file), clock });
     first.channels[0]!.failNext(100, { reason: 'peer down' });
     first.dispatcher.start();
@@ -44,7 +44,7 @@ test('restart: an analysis recorded while the dispatcher was not listening raise
   const dir = await mkdtemp(join(tmpdir(), 'medge-alerts-'));
   try {
     const file = join(dir, 'index.sqlite');
-    const clock = new ManualClock();
+    const clock = createManualClock();
     const first = dispatcherHarness({}, [0], { db: openIndexDb(file), clock });
     // The pipeline recorded it, then the node stopped before the event reached the dispatcher.
     recordAnalysis(first.db, { study: STUDY, series: AX, status: 'positive', findings: [{ type: 'intracranial-hemorrhage', subtype: 'subdural', side: 'right', region: 'parietal', volumeMl: 3, centroidMm: [0, 0, 0], sliceRange: [1, 2], confidence: 1 }], at: clock.now() });

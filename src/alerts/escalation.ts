@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import { after, type Clock } from './clock.js';
 
 export interface EscalationTimerDeps {
   clock: Clock;
@@ -22,7 +22,7 @@ export function createEscalationTimer(deps: EscalationTimerDeps) {
     clear();
     const at = deps.nextAt();
     if (at === null) return;
-    cancel = deps.clock.setTimer(at - deps.clock.now(), () => {
+    cancel = after(deps.clock, at - deps.clock.now(), () => {
       cancel = null;
       deps.fire();
       // fire() rearms when it escalated something; if nothing was due yet (tier without

@@ -7,7 +7,7 @@ import { NodeEvents } from '../events/node-events.js';
 import { MetricsRegistry } from '../observability/metrics.js';
 import { createLogger } from '../observability/log.js';
 import { DEFAULT_CONFIG, type MedgeConfig } from '../config/schema.js';
-import { ManualClock } from './clock.js';
+import { createManualClock, type ManualClock } from './clock.js';
 import { RecordingChannel } from './channels/recording.js';
 import { createAlertDispatcher } from './dispatcher.js';
 
@@ -78,7 +78,7 @@ export const COR = `${STUDY}.2`;
 export function dispatcherHarness(config: Partial<MedgeConfig['alerts']> = {}, tiers: number[] = [0], opts: { db?: Db; clock?: ManualClock; seed?: boolean } = {}) {
   const db = opts.db ?? openIndexDb(':memory:');
   const events = new NodeEvents();
-  const clock = opts.clock ?? new ManualClock();
+  const clock = opts.clock ?? createManualClock();
   const metrics = new MetricsRegistry();
   const channels = tiers.map((tier, i) => new RecordingChannel(`rec${i}`, tier, () => clock.now()));
   const changes: string[] = [];
