@@ -42,6 +42,8 @@ export interface SeriesTracker {
   resume(studyInstanceUid: string, seriesInstanceUid: string): void;
   /** Series being tracked now. */
   size(): number;
+  /** Whether the series is being tracked (instances arriving, not yet judged ready). */
+  tracking(seriesInstanceUid: string): boolean;
   /** Cancels every timer (the tracks are dropped; a restart resumes them from series_state). */
   stop(): void;
 }
@@ -168,6 +170,7 @@ export function createSeriesTracker(deps: TrackerDeps): SeriesTracker {
     },
 
     size: () => tracks.size,
+    tracking: (series) => tracks.has(series),
 
     stop() {
       for (const t of tracks.values()) if (t.timer !== undefined) clock.clearTimer(t.timer);

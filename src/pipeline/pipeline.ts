@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { MedgeConfig } from '../config/schema.js';
+import type { NodeEventMap, NodeEvents } from '../events/node-events.js';
+import type { Ingest } from '../ingest/types.js';
+import type { Logger } from '../observability/log.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { Db, InstanceIndex } from '../store/index-db.js';
+import { createSeriesAnalyser } from './analyse-series.js';
+import { AnalysisStore } from './analysis-store.js';
+import { systemClock, type Clock } from './clock.js';
+import { createPipelineMetrics } from './pipeline-metrics.js';
+import { createPriorityJudge } from './priority.js';
+import { SeriesQueue } from './series-queue.js';
+import { createSeriesTracker, transferKey } from './series-tracker.js';
+import { createWorkerPool } from './worker-pool.js';
+import type { AnalyzerModule } from './worker-protocol.js';
+
+/**
+ * Nice value of the analysis threads: ingest on the main thread (nice 0) gets the CPU first when both
+ * want it, the analyses get what is left (see bench/ingest-under-analysis.bench.ts for the effect).
+ */
+export const WORKER_NICE = 10;
+
+export interface PipelineDeps {
+  db: Db;
+  index: InstanceIndex;
+  store: BlobStore;
+  ingest: Ingest;
+  events: NodeEvents;
+  config: MedgeConfig['pipeline'];
+  log: Logger;
+  metrics: MetricsRegistry;
+  clock?: Clock;
+  /** Analyzer plugin modules instead of the shipped analyzers (tests, integrators). */
+  analyzerModules?: AnalyzerModule[];
+  /** Nice value of the worker threads, 0 to 19; default WORKER_NICE. */
+  workerNice?: number;
+  /** Written into the result objects; default the package version. */
+  softwareVersion?: string;
+}
+
+export interface PipelineStatus {
+  running: boolean;
+  /** Series being received (tracked for completeness) now. */
+  tracking: number;
+  queue: { receiving: number; queued: number; running: number };
+  workers: ReturnType<ReturnType<typeof createWorkerPool>['status']>;
+  analyzers: ReturnType<ReturnType<typeof createWorkerPool>['analyzers']>;
+}
+
+export interface Pipeline {
+  /** Requeues what a previous run left queued or running, resumes series left receiving, starts the workers. */
+  start(): Promise<void>;
+  /** Stops listening, terminates the workers; a running analysis is queued again for the next start. */
+  stop(): Promise<void>;
+  status(): PipelineStatus;
+}
+
+/**
+ * The analysis pipeline (DESIGN.md, data flow): instance-stored -> series tracker (completeness) ->
+ * persisted priority queue (series_state) -> worker threads -> analyses (superseding) ->
+ * 'analysis-finished' -> result objects through ingest -> 'results-stored'.
+ */
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const clock = deps.clock ?? systemClock;
+  const { events, log } = deps;
+  const queue = new SeriesQueue(deps.db);
+  const analyses = new AnalysisStore(deps.db);
+  const metrics = createPipelineMetrics(deps.metrics, () => queue.counts().queued);
+  const judge = createPriorityJudge(deps.config);
+  const knownStmt = deps.db.prepare(
+    `SELECT sop_uid AS sopInstanceUid, image_position AS imagePosition, image_orientation AS imageOrientation, received_at AS receivedAt
+     FROM instances WHERE series_uid = ? AND protocol != 'local'`,
+  );
+  let running = false;
+  const inFlight = new Set<Promise<void>>();
+
+  const tracker = createSeriesTracker({
+    clock,
+    quietMs: deps.config.quietMs,
+    geometrySettleMs: deps.config.geometrySettleMs,
+    known: (series) => knownStmt.all(series) as ReturnType<Parameters<typeof createSeriesTracker>[0]['known']>,
+    onReceiving(track, first) {
+      const p = first ? judge(first.outcome.signals, first.ctx.callingAe) : { priority: 0, reason: null };
+      queue.receiving(track.studyInstanceUid, track.seriesInstanceUid, p.priority, p.reason);
+    },
+    onReady(r) {
+      const { lastReceivedAt, ...ready } = r;
+      const state = queue.ready(ready);
+      metrics.readyWait.observe({ trigger: r.trigger }, Math.max(0, r.readyAt - lastReceivedAt) / 1000);
+      log.info({ study: r.studyInstanceUid, series: r.seriesInstanceUid, trigger: r.trigger, instances: r.instances, state, waitMs: r.readyAt - lastReceivedAt }, 'series ready');
+      events.emit('series-ready', ready);
+      pump();
+    },
+  });
+
+  const pool = createWorkerPool({
+    size: deps.config.workers,
+    init: { analyzerModules: deps.analyzerModules, softwareVersion: deps.softwareVersion ?? packageVersion(), nice: deps.workerNice ?? WORKER_NICE },
+    clock,
+    log,
+    onIdle: () => pump(),
+  });
+
+  const analyse = createSeriesAnalyser({
+    db: deps.db, store: deps.store, ingest: deps.ingest, events, pool, queue, analyses, metrics, log, clock,
+    receiving: (series) => tracker.tracking(series),
+  });
+
+  /** Starts the highest-priority queued series on each free worker. */
+  function pump(): void {
+    while (running) {
+      const worker = pool.reserve();
+      if (worker === undefined) return;
+      const claimed = queue.claim(clock.now());
+      if (!claimed) return pool.release(worker);
+      const job = analyse(claimed, worker)
+        .catch((err: unknown) => {
+          log.error({ series: claimed.seriesInstanceUid, code: 'MEDGE_ERR_PIPELINE_WORKER', err: (err as Error).message }, 'analysis of a series failed');
+          queue.finish(claimed.seriesInstanceUid, clock.now(), tracker.tracking(claimed.seriesInstanceUid));
+        })
+        .finally(() => {
+          inFlight.delete(job);
+          pump();
+        });
+      inFlight.add(job);
+    }
+  }
+
+  // A listener's exception would reach the emitter (ingest, the SCP): log it here instead.
+  const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) => (...args: A) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      log.error({ code: 'MEDGE_ERR_PIPELINE_WORKER', err: (err as Error).message }, `pipeline: ${what} failed`);
+    }
+  };
+  const onStored = guard<NodeEventMap['instance-stored']>('tracking an instance', (outcome, ctx) => {
+    // Results the node made itself are never analysed; a duplicate changes nothing.
+    if (ctx.protocol === 'local' || outcome.status === 'duplicate') return;
+    tracker.instance(outcome, ctx);
+  });
+  const onReleased = guard<NodeEventMap['association-released']>('an association release', (info) =>
+    tracker.released(transferKey('dimse', info.associationId), 'association-released'),
+  );
+  const onRequest = guard<NodeEventMap['request-complete']>('the end of a STOW-RS request', (info) =>
+    tracker.released(transferKey('stow', info.requestId), 'request-complete'),
+  );
+
+  return {
+    async start() {
+      const recovered = queue.recover();
+      events.on('instance-stored', onStored);
+      events.on('association-released', onReleased);
+      events.on('request-complete', onRequest);
+      for (const r of recovered.receiving) tracker.resume(r.studyInstanceUid, r.seriesInstanceUid);
+      await pool.start();
+      const { loaded, loadFailures } = pool.analyzers();
+      for (const f of loadFailures) log.error({ analyzer: f.id, err: f.error }, 'analyzer failed to load');
+      log.info({ workers: deps.config.workers, analyzers: loaded.map((a) => `${a.id} ${a.version}`), requeued: recovered.requeued, resumed: recovered.receiving.length }, 'pipeline started');
+      running = true;
+      pump();
+    },
+    async stop() {
+      running = false;
+      events.off('instance-stored', onStored);
+      events.off('association-released', onReleased);
+      events.off('request-complete', onRequest);
+      tracker.stop();
+      await pool.stop();
+      await Promise.allSettled([...inFlight]);
+    },
+    status: () => ({ running, tracking: tracker.size(), queue: queue.counts(), workers: pool.status(), analyzers: pool.analyzers() }),
+  };
+}
+
+/** The version in package.json (dist/src/pipeline -> the package root), or 'unknown'. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version?: string };
+    return pkg.version ? `medge ${pkg.version}` : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
