@@ -1,0 +1,108 @@
+import { MedgeError } from '../errors.js';
+
+/**
+ * One translator from what an HTTP exchange with a DICOMweb destination can go wrong into the
+ * catalogue (house style 4). Every error carries `fields.retryable`: true when the same request
+ * may succeed later without anyone changing anything (the link, a busy server), false when a
+ * person must act (credentials, CA, URL, the data itself).
+ */
+
+/** TLS failures by OpenSSL / Node code, with what a person should do about each. */
+const TLS_PROBLEMS: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate is not trusted (its issuer is unknown): give the destination\'s CA with `ca`',
+  UNABLE_TO_GET_ISSUER_CERT: 'the certificate is not trusted (its issuer is unknown): give the destination\'s CA with `ca`',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate is not trusted (its issuer is unknown): give the destination\'s CA with `ca`',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate is not trusted (a self-signed CA not in the trust store): give that CA with `ca`',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is not trusted (self-signed): give it as `ca` or use a certificate from a CA',
+  CERT_HAS_EXPIRED: 'the certificate has expired: the destination must renew it',
+  CERT_NOT_YET_VALID: 'the certificate is not valid yet: check the clocks of this node and the destination',
+  CERT_REVOKED: 'the certificate has been revoked',
+  CERT_SIGNATURE_FAILURE: 'the certificate signature does not verify',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name this host: use the host name the certificate was issued for',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the destination does not speak TLS on this port: use http:// or the TLS port',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the destination does not trust this node\'s client certificate',
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'no TLS version or cipher in common with the destination',
+  EPROTO: 'the TLS handshake failed',
+};
+
+/** Socket errors that a later attempt may not meet (the link or the destination is down). */
+const NETWORK_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection broken while sending',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EHOSTDOWN: 'host down',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed for now',
+  ECONNABORTED: 'connection aborted',
+  UND_ERR_SOCKET: 'connection closed',
+};
+
+export interface Destination {
+  /** The base URL without credentials (never logged with them). */
+  url: string;
+}
+
+/** An error of the socket, TLS or timer layer, classified. */
+export function transportError(err: unknown, dest: Destination): MedgeError {
+  if (err instanceof MedgeError) return err;
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e?.code ?? '';
+  const tls = TLS_PROBLEMS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT') ? `TLS failed (${code})` : undefined);
+  if (tls) {
+    return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${dest.url} failed: ${tls} [${code}]`, { url: dest.url, tlsCode: code, retryable: false }, err);
+  }
+  const net = NETWORK_PROBLEMS[code] ?? (/socket hang up/i.test(e?.message ?? '') ? 'the connection closed before an answer' : undefined);
+  if (net) {
+    return new MedgeError('MEDGE_ERR_UPLINK_NETWORK', `${dest.url}: ${net} [${code || 'closed'}]; retried later`, { url: dest.url, errno: code, retryable: true }, err);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new MedgeError('MEDGE_ERR_UPLINK_NETWORK', `${dest.url}: ${message}`, { url: dest.url, errno: code, retryable: true }, err);
+}
+
+/** No progress (connect, bytes sent or received) for `ms`: the link is dead or the peer stalled. */
+export function timeoutError(ms: number, dest: Destination, phase: string): MedgeError {
+  return new MedgeError('MEDGE_ERR_UPLINK_NETWORK', `${dest.url}: no progress for ${ms} ms while ${phase} (timed out); retried later`, { url: dest.url, errno: 'ETIMEDOUT', phase, retryable: true });
+}
+
+/**
+ * An HTTP status that is not a STOW-RS answer with per-instance results. `snippet` is the start of
+ * the body, for the message (destinations put the reason there); `retryAfter` the header's value.
+ */
+export function httpStatusError(status: number, dest: Destination, snippet: string, headers: { retryAfter?: string; wwwAuthenticate?: string; location?: string } = {}): MedgeError {
+  const said = snippet ? `: ${snippet.replace(/\s+/g, ' ').slice(0, 200)}` : '';
+  const base = { url: dest.url, httpStatus: status };
+  if (status === 401 || status === 403) {
+    const scheme = headers.wwwAuthenticate ? ` (it asks for ${headers.wwwAuthenticate.split(/[ ,]/)[0]})` : '';
+    const what = status === 401 ? 'refused the credentials or got none' : 'forbids this account to store';
+    return new MedgeError('MEDGE_ERR_UPLINK_AUTH', `${dest.url} ${what}: HTTP ${status}${scheme}; check the user and password or the token${said}`, { ...base, retryable: false });
+  }
+  if (status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)) {
+    const retryAfterMs = parseRetryAfter(headers.retryAfter);
+    return new MedgeError('MEDGE_ERR_UPLINK_UNAVAILABLE', `${dest.url} answered HTTP ${status}; retried later${said}`, { ...base, retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  }
+  if (status >= 300 && status < 400) {
+    return new MedgeError('MEDGE_ERR_UPLINK_REJECTED', `${dest.url} redirects (HTTP ${status}) to ${headers.location ?? 'elsewhere'}: set the base URL to the final address`, { ...base, retryable: false });
+  }
+  return new MedgeError('MEDGE_ERR_UPLINK_REJECTED', `${dest.url} rejected the request: HTTP ${status}${said}`, { ...base, retryable: false });
+}
+
+/** A 2xx whose body is not the dicom+json STOW answer: the instances may be stored; check before resending. */
+export function responseError(status: number, dest: Destination, problem: string): MedgeError {
+  return new MedgeError('MEDGE_ERR_UPLINK_RESPONSE', `${dest.url} answered HTTP ${status} but ${problem}; check at the destination before sending again`, { url: dest.url, httpStatus: status, retryable: true });
+}
+
+/** Retry-After (RFC 9110 10.2.3): seconds or an HTTP date; in ms from now. */
+export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Whether an error of this module says that trying again later may work. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof MedgeError && err.fields.retryable === true;
+}
