@@ -48,6 +48,9 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_UPLINK_UNAVAILABLE: 'the destination is busy or failing and may accept the request later',
   MEDGE_ERR_UPLINK_REJECTED: 'the destination rejected the request itself',
   MEDGE_ERR_UPLINK_RESPONSE: 'the answer of the destination cannot be understood',
+  MEDGE_ERR_DEID_MALFORMED: 'the instance cannot be de-identified: its dataset is malformed',
+  MEDGE_ERR_DEID_UNSUPPORTED: 'the instance cannot be de-identified in its transfer syntax',
+  MEDGE_ERR_DEID_SECRET: 'the de-identification secret is missing, unreadable or too short',
   MEDGE_ERR_INTERNAL: 'an unexpected internal error',
 } as const;
 
