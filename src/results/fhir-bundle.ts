@@ -3,8 +3,8 @@ import type { AlertMessage } from '../alerts/types.js';
 import type { ReportedFinding } from '../analyzers/offline.js';
 import { MedgeError } from '../errors.js';
 import {
-  ALERT_DELIVERY_SYSTEM, ALERT_FINDING_SYSTEM, ALERT_ID_SYSTEM, CT_HEAD, DISCLAIMER, FHIR_SYSTEM, findingCode,
-  LOCAL_CODE_SYSTEM, locationText, OBS, subtypeCode, UNITS, type Code,
+  ALERT_DELIVERY_SYSTEM, ALERT_FINDING_SYSTEM, ALERT_ID_SYSTEM, CT_HEAD, DISCLAIMER, FHIR_SYSTEM, findingConcept,
+  locationText, OBS, regionConcept, subtypeConcept, UNITS, type Concept,
 } from './result-codes.js';
 
 /**
@@ -16,8 +16,8 @@ import {
  *   RAD and imaging; LOINC 24725-4 CT Head; the study as a logical ImagingStudy reference
  *   (identifier urn:dicom:uid, R4 ImagingStudy notes) because the EHR need not hold the study;
  * - Observation per finding (and one for the midline shift): conditional update by alert id and finding
- *   number; volume as a UCUM mL quantity, subtype and thickness as components, location as bodySite,
- *   interpretation AA (critical abnormal) or A;
+ *   number; code SCT 1386000, volume as a UCUM mL quantity, subtype (DCM 121071 Finding) and thickness
+ *   (LN 59089-3) as components, region as bodySite, interpretation AA (critical abnormal) or A;
  * - Communication: priority from the severity (critical: stat), about the DiagnosticReport, the
  *   headline as payload; conditional create by alert id, revision and event, so a retried delivery
  *   does not page twice.
@@ -61,14 +61,14 @@ export function buildFhirTransaction(message: AlertMessage, options: FhirBundleO
   if (patient) entries.push(patient);
   const subject = patient ? { reference: patient.fullUrl } : undefined;
   const reportUrl = `urn:uuid:${uuid()}`;
-  const interpretation = [coding(FHIR_SYSTEM.interpretation, m.severity === 'critical' ? { code: 'AA', display: 'Critical abnormal' } : { code: 'A', display: 'Abnormal' })];
+  const interpretation = [coding(FHIR_SYSTEM.interpretation, m.severity === 'critical' ? ['AA', 'Critical abnormal'] : ['A', 'Abnormal'])];
   const observation = (key: string, resource: Record<string, unknown>): BundleEntry => ({
     fullUrl: `urn:uuid:${uuid()}`,
     resource: {
       resourceType: 'Observation',
       identifier: [{ system: ALERT_FINDING_SYSTEM, value: `${m.alertId}:${key}` }],
       status,
-      category: [coding(FHIR_SYSTEM.observationCategory, { code: 'imaging', display: 'Imaging' })],
+      category: [coding(FHIR_SYSTEM.observationCategory, ['imaging', 'Imaging'])],
       ...resource,
       subject,
       effectiveDateTime: effective,
@@ -79,7 +79,7 @@ export function buildFhirTransaction(message: AlertMessage, options: FhirBundleO
   });
   const observations = m.analysis.findings.map((f, i) => observation(String(i + 1), findingObservation(m.rule, f, interpretation)));
   if (m.analysis.midlineShiftMm !== undefined) {
-    observations.push(observation('midline-shift', { code: local(OBS.midlineShift), valueQuantity: quantity(m.analysis.midlineShiftMm, UNITS.mm) }));
+    observations.push(observation('midline-shift', { code: concept(OBS.midlineShift), valueQuantity: quantity(m.analysis.midlineShiftMm, UNITS.mm) }));
   }
   const positive = m.analysis.status === 'positive' && m.analysis.findings.length > 0;
 
@@ -91,17 +91,17 @@ export function buildFhirTransaction(message: AlertMessage, options: FhirBundleO
       basedOn: m.study.accessionNumber ? [{ type: 'ServiceRequest', identifier: accession(m.study.accessionNumber) }] : undefined,
       status,
       category: [
-        coding(FHIR_SYSTEM.v2DiagnosticService, { code: 'RAD', display: 'Radiology' }),
-        coding(FHIR_SYSTEM.observationCategory, { code: 'imaging', display: 'Imaging' }),
+        coding(FHIR_SYSTEM.v2DiagnosticService, ['RAD', 'Radiology']),
+        coding(FHIR_SYSTEM.observationCategory, ['imaging', 'Imaging']),
       ],
-      code: { coding: [{ system: FHIR_SYSTEM.loinc, code: CT_HEAD.code, display: CT_HEAD.display }], text: CT_HEAD.display },
+      code: concept(CT_HEAD),
       subject,
       effectiveDateTime: effective,
       issued,
       imagingStudy: [study],
       result: observations.map((o) => ({ reference: o.fullUrl })),
       conclusion: `${m.headline}. ${DISCLAIMER}.`,
-      conclusionCode: positive ? [local(findingCode(m.rule))] : undefined,
+      conclusionCode: positive ? [concept(findingConcept(m.rule))] : undefined,
     },
     request: { method: 'PUT', url: `DiagnosticReport?identifier=${token(ALERT_ID_SYSTEM, m.alertId)}` },
   });
@@ -114,7 +114,7 @@ export function buildFhirTransaction(message: AlertMessage, options: FhirBundleO
       resourceType: 'Communication',
       identifier: [{ system: ALERT_DELIVERY_SYSTEM, value: deliveryKey }],
       status: 'completed',
-      category: [coding(FHIR_SYSTEM.communicationCategory, { code: 'alert', display: 'Alert' })],
+      category: [coding(FHIR_SYSTEM.communicationCategory, ['alert', 'Alert'])],
       priority: m.severity === 'critical' ? 'stat' : m.severity,
       subject,
       about: [{ reference: reportUrl }],
@@ -129,14 +129,14 @@ export function buildFhirTransaction(message: AlertMessage, options: FhirBundleO
 
 function findingObservation(rule: string, f: ReportedFinding, interpretation: unknown[]): Record<string, unknown> {
   const location = locationText(f);
-  const sub = subtypeCode(f.subtype);
-  const component: unknown[] = [{ code: local(OBS.subtype), valueCodeableConcept: local(sub) }];
-  if (f.maxThicknessMm !== undefined) component.push({ code: local(OBS.maxThickness), valueQuantity: quantity(f.maxThicknessMm, UNITS.mm) });
+  const sub = subtypeConcept(f.subtype);
+  const component: unknown[] = [{ code: concept(OBS.finding), valueCodeableConcept: concept(sub) }];
+  if (f.maxThicknessMm !== undefined) component.push({ code: concept(OBS.thickness), valueQuantity: quantity(f.maxThicknessMm, UNITS.mm) });
   return {
-    code: { ...local(findingCode(rule)), text: `${sub.display}, ${location}` },
+    code: { ...concept(findingConcept(rule)), text: `${sub.display}, ${location}` },
     valueQuantity: quantity(f.volumeMl, UNITS.mL),
     interpretation,
-    bodySite: { text: location },
+    bodySite: { ...concept(regionConcept(f.region)), text: location },
     component,
   };
 }
@@ -178,19 +178,20 @@ function token(system: string, value: string): string {
 }
 
 function accession(value: string) {
-  return { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN', display: 'Accession ID' }] }, value };
+  return { type: coding(FHIR_SYSTEM.v2IdentifierType, ['ACSN', 'Accession ID']), value };
 }
 
-function coding(system: string, c: Code) {
-  return { coding: [{ system, code: c.code, display: c.display }] };
+function coding(system: string, [code, display]: [string, string]) {
+  return { coding: [{ system, code, display }] };
 }
 
-function local(c: Code) {
-  return { coding: [{ system: LOCAL_CODE_SYSTEM, code: c.code, display: c.display }], text: c.display };
+/** A CodeableConcept of one coding, with the display as text. */
+function concept(c: Concept) {
+  return { coding: [{ system: c.fhir, code: c.code, display: c.display }], text: c.display };
 }
 
-function quantity(value: number, unit: Code) {
-  return { value: Math.round(value * 100) / 100, unit: unit.code, system: FHIR_SYSTEM.ucum, code: unit.code };
+function quantity(value: number, unit: Concept) {
+  return { value: Math.round(value * 100) / 100, unit: unit.code, system: unit.fhir, code: unit.code };
 }
 
 /** DICOM DA (YYYYMMDD) as FHIR date; undefined when missing or malformed. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AlertMessage } from '../alerts/types.js';
 import { MedgeError } from '../errors.js';
 import { components, ENCODING_CHARACTERS, fieldsAt, HL7_DELIMITERS, hl7FromDicom, hl7Instant, segment, xpnFromDicom } from './hl7-encoding.js';
-import { CT_HEAD, DISCLAIMER, findingCode, HL7_SYSTEM, locationText, OBS, subtypeCode, UNITS, type Code } from './result-codes.js';
+import { CT_HEAD, DISCLAIMER, findingConcept, locationText, OBS, PRESENCE, subtypeConcept, UNITS, type Concept } from './result-codes.js';
 
 /**
  * An alert as an HL7 v2.5.1 ORU^R01 message (chapter 7, 7.3.1 "ORU^R01 Unsolicited Observation
@@ -13,10 +13,14 @@ import { CT_HEAD, DISCLAIMER, findingCode, HL7_SYSTEM, locationText, OBS, subtyp
  *   ORC  RE "observations to follow", accession number as placer and filler order number
  *   OBR  same order numbers, OBR-4 LOINC 24725-4 CT Head, OBR-7 study date/time, OBR-25 F or C
  *   NTE  the disclaimer, then the headline
- *   OBX  finding present (CWE, HL7 table 0136 Y/N, OBX-8 AA when critical)
- *   OBX  per finding, OBX-4 sub-id = finding number: subtype (CWE), volume (NM mL), location (ST),
- *        maximum thickness (NM mm, extra-axial bleeds only)
- *   OBX  midline shift (NM mm) when measured, Study Instance UID (ST)
+ *   OBX  the finding type (SCT 1386000 intracranial hemorrhage) present or absent (CWE, SCT
+ *        52101004 / 272519000), OBX-8 AA when critical
+ *   OBX  per finding, OBX-4 sub-id = finding number: subtype as a Finding (CWE, DCM 121071), volume
+ *        (NM mL, SCT 118565006), location (ST, SCT 363698007 Finding Site), maximum thickness
+ *        (NM mm, LN 59089-3, extra-axial bleeds only)
+ *   OBX  midline shift (NM mm, local) when measured, Study Instance UID (ST, DCM 110180)
+ *
+ * The codes are the DICOM SR's (src/results/result-codes.ts), so every consumer sees one vocabulary.
  *
  * Revision 1 is final (OBR-25 and OBX-11 F); a later revision is a correction (C) of the same order,
  * which is how a RIS replaces a result it already filed (HL7 v2.5.1 table 0123 and 0085).
@@ -62,7 +66,7 @@ export function buildOruR01(message: AlertMessage, options: OruOptions = {}): Or
         1: '1',
         2: order,
         3: order,
-        4: components(CT_HEAD.code, CT_HEAD.display, HL7_SYSTEM.loinc),
+        4: cwe(CT_HEAD),
         7: hl7FromDicom(message.study.studyDate, message.study.studyTime) || hl7Instant(new Date(message.analysis.finishedAt)),
         22: hl7Instant(new Date(message.dispatchedAt)),
         24: 'CT', // HL7 table 0074: CAT scan
@@ -112,13 +116,13 @@ function pid(m: AlertMessage): string {
 function observations(m: AlertMessage, status: string): string[] {
   const out: string[] = [];
   const observedAt = hl7Instant(new Date(m.analysis.finishedAt));
-  const obx = (valueType: string, id: Code, subId: string, value: string, units = '', abnormal = '') =>
+  const obx = (valueType: string, id: Concept, subId: string, value: string, units = '', abnormal = '') =>
     segment(
       'OBX',
       fieldsAt({
         1: String(out.length + 1),
         2: valueType,
-        3: components(id.code, id.display, HL7_SYSTEM.local),
+        3: cwe(id),
         4: subId,
         5: value,
         6: units,
@@ -132,28 +136,28 @@ function observations(m: AlertMessage, status: string): string[] {
   out.push(
     obx(
       'CWE',
-      findingCode(m.rule),
+      findingConcept(m.rule),
       '',
-      present ? components('Y', 'Yes', HL7_SYSTEM.yesNo) : components('N', 'No', HL7_SYSTEM.yesNo),
+      cwe(present ? PRESENCE.present : PRESENCE.absent),
       '',
       present ? (m.severity === 'critical' ? 'AA' : 'A') : '', // table 0078: AA very abnormal, A abnormal
     ),
   );
   findings.forEach((f, i) => {
     const subId = String(i + 1);
-    const sub = subtypeCode(f.subtype);
-    out.push(obx('CWE', OBS.subtype, subId, components(sub.code, sub.display, HL7_SYSTEM.local)));
-    out.push(obx('NM', OBS.volume, subId, nm(f.volumeMl), ucum(UNITS.mL)));
-    out.push(obx('ST', OBS.location, subId, components(locationText(f))));
-    if (f.maxThicknessMm !== undefined) out.push(obx('NM', OBS.maxThickness, subId, nm(f.maxThicknessMm), ucum(UNITS.mm)));
+    out.push(obx('CWE', OBS.finding, subId, cwe(subtypeConcept(f.subtype))));
+    out.push(obx('NM', OBS.volume, subId, nm(f.volumeMl), cwe(UNITS.mL)));
+    out.push(obx('ST', OBS.findingSite, subId, components(locationText(f))));
+    if (f.maxThicknessMm !== undefined) out.push(obx('NM', OBS.thickness, subId, nm(f.maxThicknessMm), cwe(UNITS.mm)));
   });
-  if (m.analysis.midlineShiftMm !== undefined) out.push(obx('NM', OBS.midlineShift, '', nm(m.analysis.midlineShiftMm), ucum(UNITS.mm)));
+  if (m.analysis.midlineShiftMm !== undefined) out.push(obx('NM', OBS.midlineShift, '', nm(m.analysis.midlineShiftMm), cwe(UNITS.mm)));
   out.push(obx('ST', OBS.studyUid, '', components(m.study.studyInstanceUid)));
   return out;
 }
 
-function ucum(unit: Code): string {
-  return components(unit.code, unit.display, HL7_SYSTEM.ucum);
+/** CWE (2A.13) / CE: identifier ^ text ^ name of coding system. */
+function cwe(c: Concept): string {
+  return components(c.code, c.display, c.hl7);
 }
 
 /** NM (2A.49): an optional sign, digits and an optional decimal point; never an exponent. */
