@@ -94,6 +94,12 @@ export function readResultsContext(volume: Volume, sources: ReadonlyMap<string, 
     if (raw !== null && raw !== '') patientStudy.push(el(tag(c.group, c.element), c.vr, raw.split('\\')));
     else if (c.type2) patientStudy.push(el(tag(c.group, c.element), c.vr, ''));
   }
+  // PS3.3 C.7.1.1: identity removed needs a method (1C). Sources that say YES without one exist
+  // (the method sequence is not copied, or the source left the text empty): say so rather than drop it.
+  const removed = rawText(ds, 0x0012, 0x0062);
+  if (removed?.toUpperCase() === 'YES' && !patientStudy.some((e) => e.tag === tag(0x0012, 0x0063))) {
+    patientStudy.push(el(tag(0x0012, 0x0063), 'LO', 'not stated by the source'));
+  }
   return {
     patientStudy,
     studyInstanceUid: rawText(ds, 0x0020, 0x000d) || volume.meta.studyInstanceUid,
