@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG, type MedgeConfig } from '../config/schema.js';
 import { createManualClock, type ManualClock } from './clock.js';
 import { RecordingChannel } from './channels/recording.js';
 import { createAlertDispatcher } from './dispatcher.js';
+import type { AlertChannel } from './types.js';
 
 /**
  * Rows the pipeline and ingest would write, for the alert and API tests: a patient, a study, a
@@ -75,16 +76,16 @@ export const AX = `${STUDY}.1`;
 export const COR = `${STUDY}.2`;
 
 /** A dispatcher over an in-memory index with recording channels (one per tier given) and a manual clock. */
-export function dispatcherHarness(config: Partial<MedgeConfig['alerts']> = {}, tiers: number[] = [0], opts: { db?: Db; clock?: ManualClock; seed?: boolean } = {}) {
+export function dispatcherHarness(config: Partial<MedgeConfig['alerts']> = {}, tiers: number[] = [0], opts: { db?: Db; clock?: ManualClock; seed?: boolean; events?: NodeEvents; extraChannels?: AlertChannel[] } = {}) {
   const db = opts.db ?? openIndexDb(':memory:');
-  const events = new NodeEvents();
+  const events = opts.events ?? new NodeEvents();
   const clock = opts.clock ?? createManualClock();
   const metrics = new MetricsRegistry();
   const channels = tiers.map((tier, i) => new RecordingChannel(`rec${i}`, tier, () => clock.now()));
   const changes: string[] = [];
   events.on('alert-changed', (c) => changes.push(c.channel ? `${c.change}:${c.channel}` : c.change));
   const dispatcher = createAlertDispatcher({
-    db, events, channels, clock, metrics, log: createLogger('silent'), random: () => 0.5,
+    db, events, channels: [...(opts.extraChannels ?? []), ...channels], clock, metrics, log: createLogger('silent'), random: () => 0.5,
     config: { ...DEFAULT_CONFIG.alerts, retryInitialMs: 1000, retryMaxMs: 8000, ...config },
   });
   if (opts.seed !== false) {

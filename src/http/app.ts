@@ -7,6 +7,10 @@ import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerDicomweb } from '../dicomweb/routes.js';
+import type { DashboardHub } from '../alerts/channels/dashboard.js';
+import { registerStudyRoutes } from './study-routes.js';
+import { registerAlertRoutes, type AlertAcknowledger } from './alert-routes.js';
+import { registerEventRoutes } from './event-routes.js';
 
 export interface HttpAppDeps {
   ingest: Ingest;
@@ -17,6 +21,10 @@ export interface HttpAppDeps {
   log: Logger;
   /** The node's health, answered as JSON by GET /api/health. */
   health: () => object;
+  /** The alert dispatcher: without it POST /api/alerts/:id/ack is not served. */
+  alerts?: AlertAcknowledger;
+  /** The dashboard's server-sent events hub: without it GET /api/events is not served. */
+  dashboard?: DashboardHub;
 }
 
 /** Prometheus text exposition format (the one MetricsRegistry.render writes). */
@@ -26,7 +34,8 @@ const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const REQUEST_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
- * Builds the HTTP app (not yet listening): health, metrics and DICOMweb (PS3.18) under /dicom-web.
+ * Builds the HTTP app (not yet listening): health, metrics, the worklist, study, alert and event
+ * API under /api, and DICOMweb (PS3.18) under /dicom-web.
  * The caller listens (`app.listen({ port, host })`) and closes it.
  */
 export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
@@ -51,6 +60,9 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
   app.get('/api/health', async () => deps.health());
   app.get('/metrics', async (_request, reply) => reply.header('content-type', METRICS_CONTENT_TYPE).send(deps.metrics.render()));
 
+  registerStudyRoutes(app, deps);
+  registerAlertRoutes(app, deps);
+  if (deps.dashboard) registerEventRoutes(app, { dashboard: deps.dashboard });
   app.register(async (scope) => registerDicomweb(scope, deps), { prefix: '/dicom-web' });
   return app;
 }
