@@ -38,6 +38,8 @@ export interface OrthancOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for GET /system, in ms. */
   startTimeoutMs?: number;
+  /** HTTP basic authentication: enables AuthenticationEnabled with this one RegisteredUsers entry. */
+  credentials?: { user: string; password: string };
 }
 
 export interface OrthancInstance {
@@ -50,6 +52,8 @@ export interface OrthancInstance {
   dir: string;
   child: ChildProcess;
   logFile: string;
+  /** Headers for the REST API: the Authorization of `credentials`, or none. */
+  authHeaders: Record<string, string>;
   /** SIGTERM, then SIGKILL after 10 s; waits for exit and removes the directory. */
   stop(): Promise<void>;
 }
@@ -109,6 +113,7 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
     LuaScripts: [],
     Plugins: plugin ? [plugin] : [],
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false, Servers: servers },
+    ...(options.credentials ? { AuthenticationEnabled: true, RegisteredUsers: { [options.credentials.user]: options.credentials.password } } : {}),
     ...options.extraConfig,
   };
   const configFile = join(dir, 'orthanc.json');
@@ -123,6 +128,9 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
   closeSync(logFd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const authHeaders: Record<string, string> = options.credentials
+    ? { authorization: `Basic ${Buffer.from(`${options.credentials.user}:${options.credentials.password}`).toString('base64')}` }
+    : {};
   const pid = child.pid;
   if (pid === undefined) throw new Error('Orthanc did not start (no PID)');
 
@@ -149,10 +157,10 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
       throw new Error(`Orthanc exited early (code ${early}):\n${log.slice(-4000)}`);
     }
     try {
-      const res = await fetch(`${httpUrl}/system`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${httpUrl}/system`, { headers: authHeaders, signal: AbortSignal.timeout(1000) });
       if (res.ok) {
         await res.arrayBuffer();
-        return { httpUrl, dicomPort, httpPort, aeTitle, pid, dir, child, logFile, stop };
+        return { httpUrl, dicomPort, httpPort, aeTitle, pid, dir, child, logFile, authHeaders, stop };
       }
     } catch {
       // not listening yet
