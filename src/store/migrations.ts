@@ -177,5 +177,17 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (kind, destination, ref)
   );
   CREATE INDEX outbox_due ON outbox(state, destination, priority DESC, due_at);
+
+  -- De-identification (PS3.15 E.1.1): each replacement sent out and the original it stands for, so
+  -- that what comes back under replaced UIDs or a patient pseudonym is re-identified on the node.
+  CREATE TABLE deid_map (
+    -- uid | patient
+    kind TEXT NOT NULL,
+    deidentified TEXT NOT NULL,
+    -- the original UID, or the patient key (ID^^^ISSUER, name:..., study:...)
+    original TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, deidentified)
+  ) WITHOUT ROWID;
   `,
 ];

@@ -25,6 +25,7 @@ export interface SentinelStudy {
   /** The Native Pixel Data value of each file (the same for all), to check it is unchanged. */
   pixelData: Buffer;
   patientId: string;
+  issuerOfPatientId: string;
 }
 
 export interface SentinelStudyOptions {
@@ -32,6 +33,9 @@ export interface SentinelStudyOptions {
   transferSyntaxUid?: TransferSyntax | typeof TS.DeflatedExplicitVRLittleEndian;
   /** Matrix size of the small synthetic image; default 32. */
   size?: number;
+  /** Image Comments (a descriptor) names the patient, their ID, birth date and phone, for Clean Descriptors:
+   *  'HEAD CT for <family> JOHN born <date> id <ID> phone <number> ok'. */
+  descriptionsMentionPatient?: boolean;
 }
 
 const LT_TEXT = 'free text typed by a person: ';
@@ -61,13 +65,16 @@ export function buildSentinelStudy(options: SentinelStudyOptions = {}): Sentinel
   const studyUid = u();
   const seriesUid = u();
   const frameOfReferenceUid = u();
+  const familyName = s();
   const patientId = s('ID-');
+  const issuerOfPatientId = s();
+  const phone = s();
   const otherStudyInstanceUids = [u(), u()];
   const otherImageUid = u();
 
   const common = ctImageCommonElements({
     studyUid, seriesUid, frameOfReferenceUid, date: studyDate, time: studyTime,
-    patientName: s('', '^JOHN'), patientId, studyDescription: s('HEAD ', ' CT'),
+    patientName: `${familyName}^JOHN`, patientId, studyDescription: s('HEAD ', ' CT'),
     seriesNumber: 1, seriesDescription: s('AXIAL '), manufacturer: 'MEDGE SYNTHETIC', model: 'sentinel study',
     rows: size, columns: size, pixelSpacing: [0.5, 0.5], orientation: [1, 0, 0, 0, 1, 0],
     sliceThickness: 1, intercept: -1024, signedPixels: true, scanOptions: 'AXIAL',
@@ -84,15 +91,16 @@ export function buildSentinelStudy(options: SentinelStudyOptions = {}): Sentinel
     el(tag(0x0008, 0x1048), 'PN', s('', '^RECORD')), el(tag(0x0008, 0x1050), 'PN', s('', '^PERFORMING')),
     el(tag(0x0008, 0x1060), 'PN', s('', '^READING')), el(tag(0x0008, 0x1070), 'PN', [s('', '^OPERATOR'), s()]),
     el(tag(0x0008, 0x0014), 'UI', u()), el(tag(0x0008, 0x3010), 'UI', u()),
-    el(tag(0x0010, 0x0021), 'LO', s()), el(tag(0x0010, 0x0030), 'DA', birth), el(tag(0x0010, 0x0032), 'TM', birthTime),
+    el(tag(0x0010, 0x0021), 'LO', issuerOfPatientId), el(tag(0x0010, 0x0030), 'DA', birth), el(tag(0x0010, 0x0032), 'TM', birthTime),
     el(tag(0x0010, 0x1000), 'LO', s()), el(tag(0x0010, 0x1001), 'PN', s()), el(tag(0x0010, 0x1005), 'PN', s()),
     el(tag(0x0010, 0x1010), 'AS', '077Y'), el(tag(0x0010, 0x1040), 'LO', s('3 OAK LANE ')),
-    el(tag(0x0010, 0x1060), 'PN', s()), el(tag(0x0010, 0x2154), 'SH', s()), el(tag(0x0010, 0x2180), 'SH', s()),
+    el(tag(0x0010, 0x1060), 'PN', s()), el(tag(0x0010, 0x2154), 'SH', phone), el(tag(0x0010, 0x2180), 'SH', s()),
     el(tag(0x0010, 0x21b0), 'LT', s(LT_TEXT)), el(tag(0x0010, 0x21d0), 'DA', lastMenstrual),
     el(tag(0x0010, 0x4000), 'LT', s(LT_TEXT)),
     el(tag(0x0018, 0x1000), 'LO', s()), el(tag(0x0018, 0x1002), 'UI', u()), el(tag(0x0018, 0x1030), 'LO', s('PROTOCOL ')),
     el(tag(0x0018, 0x4000), 'LT', s(LT_TEXT)),
-    el(tag(0x0020, 0x0010), 'SH', s()), el(tag(0x0020, 0x4000), 'LT', s(LT_TEXT)),
+    el(tag(0x0020, 0x0010), 'SH', s()),
+    el(tag(0x0020, 0x4000), 'LT', options.descriptionsMentionPatient ? `HEAD CT for ${familyName} JOHN born ${birth} id ${patientId} phone ${phone} ok` : s(LT_TEXT)),
     el(tag(0x0032, 0x1032), 'PN', s()), el(tag(0x0032, 0x1060), 'LO', s()),
     el(tag(0x0040, 0x0244), 'DA', studyDate), el(tag(0x0040, 0x0245), 'TM', studyTime),
     el(tag(0x0040, 0x0253), 'SH', s()), el(tag(0x0040, 0x0254), 'LO', s()),
@@ -144,7 +152,7 @@ export function buildSentinelStudy(options: SentinelStudyOptions = {}): Sentinel
     ];
     files.push(part10(elements, sop, ts));
   }
-  return { files, sentinels, uids, dates, times, studyUid, seriesUid, sopInstanceUids, pixelData, patientId };
+  return { files, sentinels, uids, dates, times, studyUid, seriesUid, sopInstanceUids, pixelData, patientId, issuerOfPatientId };
 }
 
 /** Deflated Explicit VR LE (PS3.5 A.5): the writer's explicit dataset, raw-deflated after the File Meta. */
