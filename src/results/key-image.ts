@@ -87,7 +87,9 @@ export function renderKeyImage(input: KeyImageInput, k: number, main: number): R
   drawText(img, Math.max(0, (cols - textWidth(banner, scale)) >> 1), pad, banner, [255, 255, 255], scale);
   const m = input.findings[main]!.finding;
   const others = input.findings.length - 1;
-  const caption = `${SUBTYPE_WORDS[m.subtype]} ${round1(m.volumeMl)} mL ${m.side} ${m.region}${others > 0 ? ` +${others} more` : ''}`;
+  // "+n more" is kept whole: the region is what gets cut when the line is too long.
+  const more = others > 0 ? ` +${others} more` : '';
+  const caption = fit(`${SUBTYPE_WORDS[m.subtype]} ${round1(m.volumeMl)} mL ${m.side} ${m.region}`, cols - 2 * pad - textWidth(more, scale), scale) + more;
   drawText(img, pad, top + rows + pad, fit(caption, cols - 2 * pad, scale), SUBTYPE_COLOURS[m.subtype].rgb, scale);
   const source = `${algorithmName(prov.analyzer)} ${prov.analyzer.version} image ${k + 1}/${slices} W${BRAIN_WINDOW.width} L${BRAIN_WINDOW.center}`;
   drawText(img, pad, top + rows + pad + line, fit(source, cols - 2 * pad, scale), [255, 255, 255], scale);
