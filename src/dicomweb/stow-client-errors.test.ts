@@ -41,6 +41,8 @@ test('socket errors are retryable network errors; certificate problems are named
   assert.match(transportError(errno('CERT_HAS_EXPIRED'), dest).message, /expired/);
   assert.match(transportError(errno('ERR_TLS_CERT_ALTNAME_INVALID'), dest).message, /does not name this host/);
   assert.equal(transportError(errno('ERR_SSL_SOMETHING_NEW'), dest).code, 'MEDGE_ERR_UPLINK_TLS');
+  const plain = transportError(errno('EPROTO', 'C0B7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), dest);
+  assert.match(plain.message, /does not speak TLS on this port.*\[ERR_SSL_WRONG_VERSION_NUMBER\]/);
 });
 
 test('timeouts and unreadable answers are retryable; Retry-After takes seconds or a date', () => {

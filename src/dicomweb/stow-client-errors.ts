@@ -22,7 +22,7 @@ const TLS_PROBLEMS: Record<string, string> = {
   ERR_SSL_WRONG_VERSION_NUMBER: 'the destination does not speak TLS on this port: use http:// or the TLS port',
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the destination does not trust this node\'s client certificate',
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'no TLS version or cipher in common with the destination',
-  EPROTO: 'the TLS handshake failed',
+  EPROTO: 'the TLS handshake failed (protocol error)',
 };
 
 /** Socket errors that a later attempt may not meet (the link or the destination is down). */
@@ -49,7 +49,9 @@ export interface Destination {
 export function transportError(err: unknown, dest: Destination): MedgeError {
   if (err instanceof MedgeError) return err;
   const e = err as NodeJS.ErrnoException & { reason?: string };
-  const code = e?.code ?? '';
+  let code = e?.code ?? '';
+  // Node reports some handshake failures as EPROTO with OpenSSL's reason only in the message.
+  if (code === 'EPROTO' && /wrong version number/i.test(e.message ?? '')) code = 'ERR_SSL_WRONG_VERSION_NUMBER';
   const tls = TLS_PROBLEMS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT') ? `TLS failed (${code})` : undefined);
   if (tls) {
     return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${dest.url} failed: ${tls} [${code}]`, { url: dest.url, tlsCode: code, retryable: false }, err);
