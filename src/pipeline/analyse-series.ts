@@ -22,8 +22,17 @@ export interface AnalyseDeps {
   metrics: PipelineMetrics;
   log: Logger;
   clock: Clock;
+  /** Where the worker's time went on the last series (read files, build volume), ms. */
+  onTimings?: (t: RunTimings) => void;
   /** Whether instances of the series are arriving now (it is being tracked again). */
   receiving(seriesInstanceUid: string): boolean;
+}
+
+export interface RunTimings {
+  seriesInstanceUid: string;
+  readMs: number;
+  volumeMs: number;
+  slices: number;
 }
 
 /** A worker crash is retried once (the second run counts as attempt 2). */
@@ -102,6 +111,8 @@ export function createSeriesAnalyser(deps: AnalyseDeps): (claimed: ClaimedSeries
     const end: JobEnd = await deps.pool.run(worker, { seriesInstanceUid: series, instances, skip, now: clock.now() }, onMessage);
     let again = false;
     if (end.kind === 'done') {
+      deps.metrics.volume.observe({}, (end.timings.readMs + end.timings.volumeMs) / 1000);
+      deps.onTimings?.({ seriesInstanceUid: series, ...end.timings });
       log.debug({ series, ...end.timings }, 'series analysed');
     } else if (end.kind === 'timeout') {
       const what = end.phase === 'analyze' ? `analyzer ${end.analyzerId}` : end.phase === 'volume' ? 'reading and building the volume' : `building the results of ${end.analyzerId}`;

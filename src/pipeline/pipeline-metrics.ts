@@ -10,6 +10,8 @@ export interface PipelineMetrics {
   duration: Histogram;
   /** ready_at -> analysis recorded on the main thread (read, volume, analyzer, transfer), by analyzer. */
   readyToFinished: Histogram;
+  /** Reading a series' files and building its volume in the worker. */
+  volume: Histogram;
   /** Analyses recorded, by status. */
   analyses: Counter;
   /** Result objects of analyses, by outcome (stored | failed). */
@@ -23,6 +25,7 @@ export function createPipelineMetrics(metrics: MetricsRegistry, queueDepth: () =
     queueWait: metrics.histogram('medge_analysis_queue_wait_seconds', 'Time a ready series waited in the queue before its analysis started'),
     duration: metrics.histogram('medge_analysis_duration_seconds', 'Time an analyzer ran on one series'),
     readyToFinished: metrics.histogram('medge_analysis_ready_to_finished_seconds', 'Time from a series judged ready to its analysis recorded, by analyzer'),
+    volume: metrics.histogram('medge_analysis_volume_seconds', 'Time a worker spent reading a series and building its volume'),
     analyses: metrics.counter('medge_analyses_total', 'Analyses recorded, by status'),
     results: metrics.counter('medge_analysis_results_total', 'Result objects (SR, SEG, key image) of analyses, by outcome'),
   };

@@ -7,7 +7,7 @@ import type { Logger } from '../observability/log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db, InstanceIndex } from '../store/index-db.js';
-import { createSeriesAnalyser } from './analyse-series.js';
+import { createSeriesAnalyser, type RunTimings } from './analyse-series.js';
 import { AnalysisStore } from './analysis-store.js';
 import { systemClock, type Clock } from './clock.js';
 import { createPipelineMetrics } from './pipeline-metrics.js';
@@ -48,6 +48,8 @@ export interface PipelineStatus {
   queue: { receiving: number; queued: number; running: number };
   workers: ReturnType<ReturnType<typeof createWorkerPool>['status']>;
   analyzers: ReturnType<ReturnType<typeof createWorkerPool>['analyzers']>;
+  /** Where the worker's time went on the last series analysed (reading files, building the volume), ms. */
+  lastRun?: RunTimings;
 }
 
 export interface Pipeline {
@@ -75,6 +77,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
      FROM instances WHERE series_uid = ? AND protocol != 'local'`,
   );
   let running = false;
+  let lastRun: RunTimings | undefined;
   const inFlight = new Set<Promise<void>>();
 
   const tracker = createSeriesTracker({
@@ -107,6 +110,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const analyse = createSeriesAnalyser({
     db: deps.db, store: deps.store, ingest: deps.ingest, events, pool, queue, analyses, metrics, log, clock,
     receiving: (series) => tracker.tracking(series),
+    onTimings: (t) => (lastRun = t),
   });
 
   /** Starts the highest-priority queued series on each free worker. */
@@ -172,7 +176,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       await pool.stop();
       await Promise.allSettled([...inFlight]);
     },
-    status: () => ({ running, tracking: tracker.size(), queue: queue.counts(), workers: pool.status(), analyzers: pool.analyzers() }),
+    status: () => ({ running, tracking: tracker.size(), queue: queue.counts(), workers: pool.status(), analyzers: pool.analyzers(), ...(lastRun ? { lastRun } : {}) }),
   };
 }
 
