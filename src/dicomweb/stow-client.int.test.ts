@@ -9,6 +9,8 @@ import { createLinkSimulator } from '../uplink/link-simulator.js';
 import { writeSyntheticCtSeries } from '../dicom/synthetic/ct-series.js';
 import { generateUid } from '../dicom/uids.js';
 import { isMedgeError } from '../errors.js';
+import { createServer, type Socket } from 'node:net';
+import { once } from 'node:events';
 
 /** medge's own STOW-RS server as the destination, reached through the link simulator. */
 
@@ -123,6 +125,47 @@ test('a wrong base URL is a permanent rejection that names the status; a dead po
     await assert.rejects(dead.store({ part10: { path: series.files[0]! } }), (err) => isMedgeError(err, 'MEDGE_ERR_UPLINK_NETWORK') && err.fields.errno === 'ECONNREFUSED');
   } finally {
     dead.close();
+    await cleanup();
+  }
+});
+
+test('a kept-alive connection the server closed as the next request went out is retried once on a new one', async () => {
+  // A scripted HTTP peer: the race (server closes an idle keep-alive socket just as the client
+  // reuses it) cannot be produced on demand with a real server. It answers the first request
+  // of each connection and drops the connection at the second.
+  const connections: Socket[] = [];
+  let requests = 0;
+  const server = createServer((s) => {
+    connections.push(s);
+    let served = 0;
+    let buffered = Buffer.alloc(0);
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      buffered = Buffer.concat([buffered, d]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (buffered.length < end + 4 + length) return;
+      buffered = buffered.subarray(end + 4 + length);
+      requests++;
+      if (served++ > 0) return void s.resetAndDestroy();
+      const body = JSON.stringify({ '00081198': { vr: 'SQ' } });
+      s.write(`HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body}`);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { series, cleanup } = await fixture(1);
+  const client = createStowClient({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/dicom-web` });
+  try {
+    assert.equal((await client.store({ part10: { path: series.files[0]! } })).httpStatus, 200);
+    assert.equal((await client.store({ part10: { path: series.files[0]! } })).httpStatus, 200);
+    assert.equal(connections.length, 2);
+    assert.equal(requests, 3);
+  } finally {
+    client.close();
+    for (const c of connections) c.destroy();
+    await new Promise((r) => server.close(r));
     await cleanup();
   }
 });
