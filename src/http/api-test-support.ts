@@ -7,6 +7,7 @@ import { createMemoryBlobStore } from '../store/memory-blob-store.js';
 import { NodeEvents } from '../events/node-events.js';
 import { DashboardHub } from '../alerts/channels/dashboard.js';
 import { dispatcherHarness } from '../alerts/test-support.js';
+import { createManualClock } from '../alerts/clock.js';
 import type { MedgeConfig } from '../config/schema.js';
 
 /**
@@ -16,8 +17,9 @@ import type { MedgeConfig } from '../config/schema.js';
 export function apiHarness(config: Partial<MedgeConfig['alerts']> = {}): ReturnType<typeof dispatcherHarness> & { app: FastifyInstance; hub: DashboardHub } {
   const log = pino({ level: process.env.MEDGE_TEST_LOG ?? 'silent' });
   const events = new NodeEvents();
-  const hub = new DashboardHub({ events, log });
-  const h = dispatcherHarness(config, [0], { events, extraChannels: [hub] });
+  const clock = createManualClock();
+  const hub = new DashboardHub({ events, log, clock });
+  const h = dispatcherHarness(config, [0], { events, clock, extraChannels: [hub] });
   const index = new InstanceIndex(h.db);
   const store = createMemoryBlobStore();
   const ingest = createIngest({ store, index, events, metrics: h.metrics, log, minFreeBytes: 0 });
