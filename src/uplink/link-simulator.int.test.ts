@@ -10,15 +10,23 @@ const MBIT = 1_000_000;
 
 /** A TCP server on port 0 that hands each connection to `handler`. */
 async function tcpServer(handler: (s: Socket) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
   // Resets are what the cut tests cause: the far ends swallow them.
   const server = createServer({ allowHalfOpen: true }, (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
     handler(s);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
-  return { server, port, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
+  const close = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
+  return { server, port, close };
 }
 
 /** Counts and hashes what each connection sends; resolves `done` with (bytes, sha256, ms at the last byte). */

@@ -159,12 +159,12 @@ export async function createLinkSimulator(options: LinkSimulatorOptions): Promis
     });
   }
 
-  return {
+  const link: LinkSimulator = {
     host: listenHost,
     port,
     url: (path = '') => `http://${listenHost}:${port}${path}`,
     async cut(mode) {
-      if (cutMode) await this.restore();
+      if (cutMode) await link.restore();
       cutMode = mode;
       options.log?.info({ mode }, 'link simulator: link cut');
       if (mode === 'blackhole') {
@@ -211,4 +211,5 @@ export async function createLinkSimulator(options: LinkSimulatorOptions): Promis
       await capture?.close();
     },
   };
+  return link;
 }
