@@ -13,6 +13,7 @@ Commands:
   phantom write a synthetic head CT series with ground truth (medge phantom --help)
   analyze analyse the series under a directory offline: medge analyze DIR [--json] [--truth FILE]
   demo    play a head CT with a bleed into a node and watch the timeline and the alert (medge demo --help)
+  deid    de-identify the files under a directory (DICOM PS3.15 Annex E), offline: medge deid DIR --out DIR
 
 Options:
   -h, --help     this text; 'medge <command> --help' for a command
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   phantom: async () => (await import('./commands/phantom.js')).runPhantom,
   analyze: async () => (await import('./commands/analyze.js')).runAnalyze,
   demo: async () => (await import('./commands/demo.js')).runDemo,
+  deid: async () => (await import('./commands/deid.js')).runDeid,
 };
 
 /** Runs the medge command line; resolves to the process exit code. */
