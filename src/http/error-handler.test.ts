@@ -26,6 +26,8 @@ test('status per code', () => {
   assert.equal(httpStatusOf('MEDGE_ERR_DICOMWEB_MEDIA_TYPE'), 415);
   assert.equal(httpStatusOf('MEDGE_ERR_DICOMWEB_NOT_ACCEPTABLE'), 406);
   assert.equal(httpStatusOf('MEDGE_ERR_STORE_DISK_FULL'), 507);
+  assert.equal(httpStatusOf('MEDGE_ERR_ALERT_NOT_FOUND'), 404);
+  assert.equal(httpStatusOf('MEDGE_ERR_HTTP_FORBIDDEN'), 403);
   assert.equal(httpStatusOf('MEDGE_ERR_STORE_IO'), 500);
 });
 
