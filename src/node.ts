@@ -11,6 +11,10 @@ import { recoverStore } from './ingest/recover.js';
 import { createIngest } from './ingest/ingest.js';
 import { createDimseServer } from './dimse/scp.js';
 import { createHttpApp } from './http/app.js';
+import { createPipeline } from './pipeline/pipeline.js';
+import { DashboardHub } from './alerts/channels/dashboard.js';
+import { createAlertChannels } from './alerts/channels/create-channels.js';
+import { createAlertDispatcher } from './alerts/dispatcher.js';
 
 export interface RunningNode {
   ports: { dicom: number; http: number };
@@ -45,13 +49,33 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
       disk: { freeBytes: free, minFreeBytes: config.store.minFreeBytes, ok: diskOk },
       index: index.counts(),
       dimse: dimse.status(),
+      pipeline: pipeline.status(),
+      alerts: dispatcher.status(),
       lastRepair: repair,
     };
   };
   metrics.gauge('medge_disk_free_bytes', 'Free bytes on the volume of the data directory', (g) => g.set({}, store.freeBytes()));
 
+  // The pipeline judges series complete and analyses them in worker threads; the dispatcher turns
+  // analyses into alerts and delivers them through the outbox. Both resume persisted work at start.
+  const pipeline = createPipeline({ db: index.db, index, store, ingest, events, config: config.pipeline, log, metrics });
+  const dashboard = new DashboardHub({ events, log });
+  dashboard.start();
+  const channels = [dashboard, ...createAlertChannels(config.alerts.channels, { log })];
+  const dispatcher = createAlertDispatcher({ db: index.db, events, channels, config: config.alerts, log, metrics });
+  dispatcher.start();
+  await pipeline.start();
+
   const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log });
-  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health });
+  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard });
+
+  /** Stops the domain parts in reverse order of their start, then closes the index. */
+  async function stopDomain(): Promise<void> {
+    await pipeline.stop().catch((err) => log.error({ event: 'stop-failed', part: 'pipeline', err }, 'pipeline stop failed'));
+    await dispatcher.stop().catch((err) => log.error({ event: 'stop-failed', part: 'alerts', err }, 'alert dispatcher stop failed'));
+    await Promise.all(channels.map((c) => c.close?.().catch(() => undefined)));
+    index.close();
+  }
 
   let dimsePort = 0;
   let httpPort = 0;
@@ -65,7 +89,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   } catch (err) {
     await http.close().catch(() => undefined);
     await dimse.stop().catch(() => undefined);
-    index.close();
+    await stopDomain();
     throw err;
   }
 
@@ -81,8 +105,9 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     status: health,
     async stop() {
       await dimse.stop();
+      dashboard.stop();
       await http.close();
-      index.close();
+      await stopDomain();
       log.info({ event: 'node-stopped' }, 'medge node stopped');
     },
   };
