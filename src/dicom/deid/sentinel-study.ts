@@ -130,6 +130,10 @@ export function buildSentinelStudy(options: SentinelStudyOptions = {}): Sentinel
         el(tag(0x0021, 0x0010), 'LO', s()), el(tag(0x0021, 0x1001), 'LO', s()),
       ]]),
     ]]),
+    // An Overlay Plane (PS3.3 C.9.2) with a comment.
+    el(tag(0x6000, 0x0010), 'US', size), el(tag(0x6000, 0x0011), 'US', size), el(tag(0x6000, 0x0040), 'CS', 'G'),
+    el(tag(0x6000, 0x0050), 'SS', [1, 1]), el(tag(0x6000, 0x0100), 'US', 1), el(tag(0x6000, 0x0102), 'US', 0),
+    el(tag(0x6000, 0x3000), 'OW', Buffer.alloc((size * size) / 8, 0xf0)), el(tag(0x6000, 0x4000), 'LT', s(LT_TEXT)),
     // Private elements: a creator, text, bytes, and a private sequence with text inside.
     el(tag(0x0009, 0x0010), 'LO', s()), el(tag(0x0009, 0x1001), 'LO', s()),
     el(tag(0x0009, 0x1002), 'OB', Buffer.from(s('bytes '), 'latin1')),

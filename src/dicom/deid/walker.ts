@@ -64,6 +64,12 @@ function walkElement(e: RawElement, ctx: WalkContext, inDummySequence: boolean):
   }
   // Group Length (gggg,0000) is retired (PS3.5 7.2) and wrong once values change.
   if ((e.tag & 0xffff) === 0) return undefined;
+  if (isOverlay(e.tag)) {
+    // Table E.1-1 removes Overlay Data and Overlay Comments (X); the rest of the Overlay Plane
+    // (PS3.3 C.9.2) would then describe an overlay whose Type 1 data is missing: it all goes.
+    stats.removed++;
+    return undefined;
+  }
   if (e.tag === PATIENT_NAME || e.tag === PATIENT_ID) {
     // Z in Table E.1-1; the profile allows a dummy instead, and a consistent pseudonym is one.
     stats.pseudonymized++;
@@ -166,6 +172,12 @@ function removeOrZeroSequence(e: RawElement, stats: DeidStats): RawElement | und
   return undefined;
 }
 const TYPE2_SEQUENCES: ReadonlySet<number> = new Set([0x00400555]);
+
+/** PS3.5 7.6: the repeating groups 6000-601E (even) of overlays. */
+function isOverlay(tag: number): boolean {
+  const group = tag >>> 16;
+  return group >= 0x6000 && group <= 0x601e && group % 2 === 0;
+}
 
 function walkItems(e: RawElement, ctx: WalkContext, inDummySequence: boolean): RawElement[][] {
   return e.items!.map((item) => walkElements(item, ctx, inDummySequence));
