@@ -119,7 +119,7 @@ const EB = 0x1c;
 const CR = 0x0d;
 
 /** An MLLP listener (HL7 v2.5.1 Appendix C) that acknowledges every message like a RIS in original mode. */
-export async function startMllpListener(options: { ack?: 'AA' | 'AE' | 'AR' } = {}): Promise<MllpListener> {
+export async function startMllpListener(options: { ack?: 'AA' | 'AE' | 'AR'; /** A port reserved beforehand (a RIS that comes up later); default any free port. */ port?: number } = {}): Promise<MllpListener> {
   const ack = options.ack ?? 'AA';
   const arrivals = new Arrivals();
   const any = new Arrivals();
@@ -153,7 +153,7 @@ export async function startMllpListener(options: { ack?: 'AA' | 'AE' | 'AR' } = 
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port ?? 0, '127.0.0.1', resolve));
   const close = () => {
     for (const s of sockets) s.destroy();
     return new Promise<void>((resolve) => server.close(() => resolve()));
