@@ -68,7 +68,75 @@ export interface MedgeConfig {
     /** External channels; the dashboard (server-sent events) is always tier 0. */
     channels: AlertChannelConfig[];
   };
+  uplink: {
+    /** Where results (and studies) are forwarded; docs/uplink.md. Empty: nothing leaves the node. */
+    destinations: UplinkDestinationConfig[];
+    /** Failed sends are retried with exponential backoff and full jitter between these bounds, ms. */
+    retryInitialMs: number;
+    retryMaxMs: number;
+    /** The circuit breaker of a destination opens after this many consecutive failed attempts... */
+    breakerFailures: number;
+    /** ...and lets one probe through after this long, ms. */
+    breakerCoolDownMs: number;
+  };
 }
+
+/** What a destination receives (docs/uplink.md): each includes the one before it. */
+export type UplinkWhat = 'results' | 'results+alerts' | 'full-study';
+
+export interface UplinkPolicy {
+  what: UplinkWhat;
+  /** immediate: as soon as due; window: only inside the daily window; capped: under maxBytesPerSecond. */
+  when: 'immediate' | 'window' | 'capped';
+  /** Daily window in the node's local time, 'HH:MM-HH:MM' (may cross midnight), for when: window. */
+  window?: string;
+  /** Token-bucket cap on the bytes sent to this destination, bytes/s (when: capped; optional with window). */
+  maxBytesPerSecond?: number;
+  /** Items of a study with an unacknowledged critical alert go at once even outside the window. Default true. */
+  criticalOutsideWindow?: boolean;
+  privacy: 'identified' | 'deidentified';
+  /** PS3.15 Annex E options for privacy: deidentified (src/dicom/deid/profile.ts DeidOptions). */
+  deid?: {
+    retainUids?: boolean;
+    dates?: 'remove' | 'keep' | 'shift';
+    cleanDescriptors?: boolean;
+    retainDeviceIdentity?: boolean;
+    retainInstitutionIdentity?: boolean;
+    retainPatientCharacteristics?: boolean;
+  };
+}
+
+interface UplinkBase {
+  /** Unique id, used in the outbox, the status, the CLI and metrics (e.g. 'cloud'). */
+  id: string;
+  policy: UplinkPolicy;
+  /** For what: results+alerts: alerts are POSTed here as JSON (docs/uplink.md), with the destination's credentials. */
+  alertUrl?: string;
+  /** Per attempt: no progress for this long fails it, ms. */
+  timeoutMs?: number;
+}
+
+export type UplinkDestinationConfig =
+  | (UplinkBase & {
+      type: 'stow-rs';
+      /** DICOMweb base URL, e.g. https://pacs.example.org/dicom-web. */
+      baseUrl: string;
+      /** Never logged nor shown in the status. */
+      auth?: { basic: { user: string; password: string } } | { bearer: string };
+      /** PEM file of the CA(s) that signed the destination's certificate (replaces the built-in list for it). */
+      caFile?: string;
+    })
+  | (UplinkBase & {
+      type: 'dimse';
+      /** Called AE title of the archive. */
+      aeTitle: string;
+      host: string;
+      port: number;
+      /** Calling AE title; default dicom.aeTitle. */
+      callingAeTitle?: string;
+      /** DICOM TLS (PS3.15 B.1) to the archive; the PEM file of its CA. */
+      tls?: { caFile?: string };
+    });
 
 export type AlertSeverity = 'critical' | 'urgent' | 'routine';
 
@@ -138,5 +206,12 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     retryInitialMs: 1000,
     retryMaxMs: 60_000,
     channels: [],
+  },
+  uplink: {
+    destinations: [],
+    retryInitialMs: 2000,
+    retryMaxMs: 300_000,
+    breakerFailures: 5,
+    breakerCoolDownMs: 30_000,
   },
 };

@@ -71,6 +71,11 @@ const CHECKS: Record<string, Check> = {
   'alerts.retryInitialMs': integer(10, 3_600_000),
   'alerts.retryMaxMs': integer(10, 86_400_000),
   'alerts.channels': checkChannels,
+  'uplink.destinations': checkUplinkDestinations,
+  'uplink.retryInitialMs': integer(10, 3_600_000),
+  'uplink.retryMaxMs': integer(10, 86_400_000),
+  'uplink.breakerFailures': integer(1, 1000),
+  'uplink.breakerCoolDownMs': integer(100, 86_400_000),
 };
 
 /** alerts.channels: each entry by its type (see AlertChannelConfig in schema.ts). */
@@ -94,6 +99,75 @@ function checkChannels(v: unknown): string | undefined {
     } else if (ch.type === 'fhir') {
       if (!isHttpUrl(ch.baseUrl)) return `channel ${ch.id}: baseUrl must be an http or https URL`;
     } else return `channel ${ch.id}: type must be one of webhook, hl7, fhir`;
+  }
+  return undefined;
+}
+
+/** uplink.destinations: each entry by its type (see UplinkDestinationConfig in schema.ts). Messages never echo a secret. */
+function checkUplinkDestinations(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return 'must be a list of destinations ({ id, type: stow-rs | dimse, policy, ... })';
+  const ids = new Set<string>();
+  for (const [i, d] of v.entries()) {
+    const dest = d as Record<string, unknown>;
+    if (typeof dest !== 'object' || dest === null) return `entry ${i} must be an object`;
+    if (typeof dest.id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(dest.id)) return `entry ${i}: id must be lower-case letters, digits and dashes`;
+    if (ids.has(dest.id)) return `entry ${i}: id '${dest.id}' is used twice`;
+    ids.add(dest.id);
+    const at = `destination ${dest.id}`;
+    if (dest.type === 'stow-rs') {
+      if (!isHttpUrl(dest.baseUrl)) return `${at}: baseUrl must be an http or https URL`;
+      const auth = dest.auth as Record<string, unknown> | undefined;
+      if (auth !== undefined) {
+        const basic = auth?.basic as Record<string, unknown> | undefined;
+        const okBasic = typeof basic === 'object' && basic !== null && typeof basic.user === 'string' && typeof basic.password === 'string';
+        const okBearer = typeof auth?.bearer === 'string' && auth.bearer.length > 0;
+        if (!(okBasic || okBearer)) return `${at}: auth must be { basic: { user, password } } or { bearer: TOKEN }`;
+      }
+      if (dest.caFile !== undefined && text(dest.caFile)) return `${at}: caFile must be the path of a PEM file`;
+    } else if (dest.type === 'dimse') {
+      if (aeTitle(dest.aeTitle, '')) return `${at}: aeTitle ${aeTitle(dest.aeTitle, '')}`;
+      if (text(dest.host)) return `${at}: host must be a host name or address`;
+      if (integer(1, 65535)(dest.port, '')) return `${at}: port must be a whole number from 1 to 65535`;
+      if (dest.callingAeTitle !== undefined && aeTitle(dest.callingAeTitle, '')) return `${at}: callingAeTitle ${aeTitle(dest.callingAeTitle, '')}`;
+      const tls = dest.tls as Record<string, unknown> | undefined;
+      if (tls !== undefined && (typeof tls !== 'object' || tls === null || (tls.caFile !== undefined && text(tls.caFile)))) return `${at}: tls must be {} or { caFile: PEM path }`;
+    } else return `${at}: type must be one of stow-rs, dimse`;
+    if (dest.timeoutMs !== undefined && integer(100, 600_000)(dest.timeoutMs, '')) return `${at}: timeoutMs must be a whole number from 100 to 600000`;
+    const problem = checkUplinkPolicy(dest.policy);
+    if (problem) return `${at}: policy.${problem}`;
+    const policy = dest.policy as Record<string, unknown>;
+    if (policy.what === 'results+alerts' && !isHttpUrl(dest.alertUrl)) return `${at}: alertUrl must be an http or https URL (policy.what results+alerts sends alerts there)`;
+    if (dest.alertUrl !== undefined && !isHttpUrl(dest.alertUrl)) return `${at}: alertUrl must be an http or https URL`;
+  }
+  return undefined;
+}
+
+function checkUplinkPolicy(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'what, when and privacy are required';
+  const p = v as Record<string, unknown>;
+  const what = oneOf('results', 'results+alerts', 'full-study')(p.what, '');
+  if (what) return `what ${what}`;
+  const when = oneOf('immediate', 'window', 'capped')(p.when, '');
+  if (when) return `when ${when}`;
+  if (p.window !== undefined || p.when === 'window') {
+    if (typeof p.window !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(p.window)) return "window must be 'HH:MM-HH:MM' in the node's local time";
+  }
+  if (p.maxBytesPerSecond !== undefined || p.when === 'capped') {
+    if (integer(1000, 1e12)(p.maxBytesPerSecond, '')) return 'maxBytesPerSecond must be a whole number of bytes per second, at least 1000';
+  }
+  if (p.criticalOutsideWindow !== undefined && typeof p.criticalOutsideWindow !== 'boolean') return 'criticalOutsideWindow must be true or false';
+  const privacy = oneOf('identified', 'deidentified')(p.privacy, '');
+  if (privacy) return `privacy ${privacy}`;
+  if (p.deid !== undefined) {
+    const deid = p.deid as Record<string, unknown>;
+    if (typeof deid !== 'object' || deid === null) return 'deid must be an object of PS3.15 options';
+    const flags = ['retainUids', 'cleanDescriptors', 'retainDeviceIdentity', 'retainInstitutionIdentity', 'retainPatientCharacteristics'];
+    for (const [k, val] of Object.entries(deid)) {
+      if (k === 'dates') {
+        if (oneOf('remove', 'keep', 'shift')(val, '')) return 'deid.dates must be one of remove, keep, shift';
+      } else if (!flags.includes(k)) return `deid.${k} is not a known option (${['dates', ...flags].join(', ')})`;
+      else if (typeof val !== 'boolean') return `deid.${k} must be true or false`;
+    }
   }
   return undefined;
 }

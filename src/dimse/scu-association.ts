@@ -3,7 +3,8 @@
  * request at a time (no asynchronous operations window, PS3.7 D.3.3.3), A-RELEASE. Every wait is
  * bounded by `timeoutMs` (connect, association, each response, release).
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { MedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/uids.js';
@@ -25,7 +26,16 @@ export interface ScuAssociationOptions {
   maxPduLength?: number;
   /** Bound on each wait, ms. */
   timeoutMs?: number;
+  /** DICOM TLS (PS3.15 B.1, the TLS Secure Transport Connection Profile): the peer's CA, PEM. */
+  tls?: ScuTlsOptions;
   log: Logger;
+}
+
+export interface ScuTlsOptions {
+  /** CA(s) to trust instead of Node's built-in list; absent: the built-in list. */
+  ca?: string | Buffer;
+  /** Default true: the certificate must verify and name `host`. */
+  rejectUnauthorized?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -46,13 +56,18 @@ export class ScuAssociation {
 
   static async open(opts: ScuAssociationOptions): Promise<ScuAssociation> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const socket = connect({ host: opts.host, port: opts.port, noDelay: true });
+    const socket: Socket = opts.tls
+      ? tlsConnect({ host: opts.host, port: opts.port, ca: opts.tls.ca, rejectUnauthorized: opts.tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' })
+      : connect({ host: opts.host, port: opts.port, noDelay: true });
+    socket.setNoDelay(true);
+    // A TLS socket is usable once its handshake is done, not at TCP connect.
+    const ready = opts.tls ? 'secureConnect' : 'connect';
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         socket.destroy();
         reject(new MedgeError('MEDGE_ERR_DIMSE_TIMEOUT', `no TCP connection to ${opts.host}:${opts.port} within ${timeoutMs} ms`, { host: opts.host, port: opts.port }));
       }, timeoutMs);
-      socket.once('connect', () => (clearTimeout(t), resolve()));
+      socket.once(ready, () => (clearTimeout(t), resolve()));
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(t);
         reject(new MedgeError('MEDGE_ERR_DIMSE_CONNECT', `cannot connect to ${opts.host}:${opts.port} (${err.code ?? err.message})`, { host: opts.host, port: opts.port }, err));

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/log.js';
 import { readFileMeta, type ParsedFileMeta } from '../dicom/part10.js';
 import { TS } from '../dicom/uids.js';
 import { pino } from 'pino';
-import { ScuAssociation } from './scu-association.js';
+import { ScuAssociation, type ScuTlsOptions } from './scu-association.js';
 import type { PresentationContextRq } from './pdu-associate.js';
 import { allocPDataPdu, fragmentMessage, maxDataPerPdu, PDATA_PREFIX } from './pdu.js';
 import { CommandField, PRIORITY_MEDIUM, VERIFICATION_SOP_CLASS } from './pdu-constants.js';
@@ -23,6 +23,8 @@ export interface PeerOptions {
   callingAe?: string;
   /** Bound on each network wait, ms (default 30 000). */
   timeoutMs?: number;
+  /** DICOM TLS to the peer (PS3.15 B.1). */
+  tls?: ScuTlsOptions;
   log?: Logger;
 }
 
