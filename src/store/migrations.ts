@@ -189,5 +189,20 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL,
     PRIMARY KEY (kind, deidentified)
   ) WITHOUT ROWID;
+
+  -- The uplink (docs/uplink.md): when each destination was first configured (what became due before
+  -- is not sent to it: no surprise backfill), and the bytes put on the wire to it by kind of item.
+  CREATE TABLE uplink_destinations (
+    id TEXT PRIMARY KEY,
+    added_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE uplink_meter (
+    destination TEXT NOT NULL,
+    -- sr | seg | key-image | instance | alert
+    kind TEXT NOT NULL,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    items INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (destination, kind)
+  ) WITHOUT ROWID;
   `,
 ];
