@@ -20,6 +20,7 @@ import type { Volume } from '../imaging/volume.js';
 import { buildResults } from '../results/build-results.js';
 import type { ResultKind } from './types.js';
 import type { AnalysisMessage, JobRequest, WorkerInit, WorkerMessage } from './worker-protocol.js';
+import { warmUp } from './worker-warm-up.js';
 
 /** Reading and building the volume of one series may take this long, ms (a 1000-slice series takes about 2 s). */
 export const VOLUME_LIMIT_MS = 60_000;
@@ -41,6 +42,13 @@ post({
 });
 // An exception here is a bug: it ends the thread, and the pool reports MEDGE_ERR_PIPELINE_WORKER.
 port.on('message', (job: JobRequest) => void run(job).catch((err) => setImmediate(() => { throw err; })));
+if (init.warmUp) {
+  // After 'ready': a job that comes meanwhile is queued on the port and runs warm right after.
+  await warmUp(registry, init.softwareVersion).then(
+    (ms) => post({ type: 'warm', ms }),
+    () => post({ type: 'warm', ms: -1 }),
+  );
+}
 
 async function run(job: JobRequest): Promise<void> {
   const { jobId } = job;

@@ -37,6 +37,8 @@ export interface PipelineDeps {
   analyzerModules?: AnalyzerModule[];
   /** Nice value of the worker threads, 0 to 19; default WORKER_NICE. */
   workerNice?: number;
+  /** Run each worker's analysis once on a small phantom at start; default: with the shipped analyzers. */
+  warmUp?: boolean;
   /** Written into the result objects; default the package version. */
   softwareVersion?: string;
 }
@@ -101,7 +103,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   const pool = createWorkerPool({
     size: deps.config.workers,
-    init: { analyzerModules: deps.analyzerModules, softwareVersion: deps.softwareVersion ?? packageVersion(), nice: deps.workerNice ?? WORKER_NICE },
+    init: {
+      analyzerModules: deps.analyzerModules,
+      softwareVersion: deps.softwareVersion ?? packageVersion(),
+      nice: deps.workerNice ?? WORKER_NICE,
+      // Only the shipped analyzers are warmed up: a plugin under test may loop or crash on purpose.
+      warmUp: deps.warmUp ?? deps.analyzerModules === undefined,
+    },
     clock,
     log,
     onIdle: () => pump(),

@@ -18,7 +18,7 @@ export type JobEnd =
   | { kind: 'stopped' };
 
 /** Messages of a running job other than phases and the end: analyses and results. */
-export type JobMessage = Exclude<WorkerMessage, { type: 'ready' } | PhaseMessage | DoneMessage>;
+export type JobMessage = Exclude<WorkerMessage, { type: 'ready' } | { type: 'warm' } | PhaseMessage | DoneMessage>;
 
 export interface WorkerPoolDeps {
   size: number;
@@ -42,7 +42,7 @@ export interface WorkerPool {
   release(worker: number): void;
   /** The analyzers the workers loaded, and those that failed to load (as the first worker reported them). */
   analyzers(): { loaded: AnalyzerInfo[]; loadFailures: { id: string; error: string }[] };
-  status(): { id: number; state: Slot['state']; series?: string; phase?: string; analyzerId?: string; busyMs?: number; nice: number | null; restarts: number }[];
+  status(): { id: number; state: Slot['state']; series?: string; phase?: string; analyzerId?: string; busyMs?: number; nice: number | null; restarts: number; warmUpMs?: number }[];
   /** Terminates every worker; a running job ends as 'stopped'. */
   stop(): Promise<void>;
 }
@@ -55,6 +55,8 @@ interface Slot {
   phase?: { message: PhaseMessage; at: number; timer: TimerHandle };
   nice: number | null;
   restarts: number;
+  /** How long the last warm-up took, ms (-1: it failed). */
+  warmUpMs?: number;
   ready?: () => void;
 }
 
@@ -86,6 +88,11 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
         slot.state = 'idle';
         slot.ready?.();
         deps.onIdle();
+        return;
+      }
+      if (m.type === 'warm') {
+        slot.warmUpMs = m.ms;
+        deps.log.debug({ worker: slot.id, ms: Math.round(m.ms) }, 'analysis worker warmed up');
         return;
       }
       const job = slot.job;
@@ -172,6 +179,7 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
         ...(s.phase ? { phase: s.phase.message.phase, ...(s.phase.message.analyzerId ? { analyzerId: s.phase.message.analyzerId } : {}) } : {}),
         nice: s.nice,
         restarts: s.restarts,
+        ...(s.warmUpMs !== undefined ? { warmUpMs: Math.round(s.warmUpMs) } : {}),
       })),
     async stop() {
       stopping = true;

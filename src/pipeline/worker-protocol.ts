@@ -17,6 +17,8 @@ export interface WorkerInit {
   analyzerModules?: AnalyzerModule[];
   /** Written into the result objects (Software Versions). */
   softwareVersion: string;
+  /** Run the analysis once on a small phantom after start (worker-warm-up.ts): for the shipped analyzers. */
+  warmUp: boolean;
   /** Nice value for the worker thread (0 leaves it; 1..19 lets ingest on the main thread win the CPU). */
   nice: number;
 }
@@ -93,6 +95,7 @@ export interface DoneMessage {
 
 export type WorkerMessage =
   | { type: 'ready'; analyzers: AnalyzerInfo[]; loadFailures: { id: string; error: string }[]; nice: number | null }
+  | { type: 'warm'; ms: number }
   | PhaseMessage
   | AnalysisMessage
   | ResultsMessage
