@@ -1,0 +1,94 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { MedgeError } from '../errors.js';
+import type { Logger } from '../observability/log.js';
+import { storeFiles, type StoreFileResult } from '../dimse/scu.js';
+import type { ScuTlsOptions } from '../dimse/scu-association.js';
+import { statusHex } from '../dimse/status.js';
+import type { InstanceOutcome, UplinkSender } from './uplink-sender.js';
+
+export interface DimseSenderOptions {
+  host: string;
+  port: number;
+  calledAe: string;
+  callingAe: string;
+  tls?: ScuTlsOptions;
+  timeoutMs?: number;
+  /** Where de-identified copies are written for the time of a send (the SCU streams files). */
+  tmpDir: string;
+  log?: Logger;
+}
+
+/** Instances per association (PS3.8: one association per batch; the SCU re-associates if it is lost). */
+const DIMSE_BATCH = 32;
+/** Codes of a lost or refused association: the batch failed as a whole. */
+const LINK_CODES = new Set(['MEDGE_ERR_DIMSE_CONNECT', 'MEDGE_ERR_DIMSE_TIMEOUT', 'MEDGE_ERR_DIMSE_ABORTED', 'MEDGE_ERR_DIMSE_PDU', 'MEDGE_ERR_DIMSE_REJECTED']);
+/** OpenSSL / Node codes of a TLS handshake that cannot succeed without a configuration change. */
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/;
+
+/**
+ * A DIMSE C-STORE destination (PS3.4 B) over the node's SCU, byte for byte from disk. There is no
+ * C-FIND in the SCU, so exists() cannot tell (null): an instance whose previous attempt ended
+ * without an answer is sent again, and the archive keeps one copy (Orthanc answers success for a
+ * re-sent instance and keeps the first; PS3.4 B.2.3 leaves duplicates to the SCP).
+ */
+export function createDimseSender(o: DimseSenderOptions): UplinkSender {
+  const target = `${o.calledAe}@${o.host}:${o.port}${o.tls ? ' (TLS)' : ''}`;
+  return {
+    type: 'dimse',
+    target,
+    maxBatch: DIMSE_BATCH,
+    async store(batch) {
+      const dir = join(o.tmpDir, randomUUID());
+      const files: string[] = [];
+      try {
+        for (const b of batch) {
+          if (Buffer.isBuffer(b.part10)) {
+            await mkdir(dir, { recursive: true });
+            const file = join(dir, `${b.item.id}.dcm`);
+            await writeFile(file, b.part10);
+            files.push(file);
+          } else files.push(b.part10.path);
+        }
+        const { results, summary } = await storeFiles({ host: o.host, port: o.port, calledAe: o.calledAe, callingAe: o.callingAe, tls: o.tls, timeoutMs: o.timeoutMs, log: o.log, files });
+        const lost = results.filter((r) => !r.ok && r.error && LINK_CODES.has(r.error.code));
+        if (lost.length === results.length && results.length > 0) throw linkError(lost[0]!, target);
+        const byFile = new Map(results.map((r) => [r.file, r]));
+        const outcomes = batch.map((b, i): InstanceOutcome => outcomeOf(b.item.id, byFile.get(files[i]!), target));
+        return { outcomes, bytesSent: summary.bytes };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    exists: async () => null,
+    close: () => undefined,
+  };
+}
+
+function outcomeOf(id: number, r: StoreFileResult | undefined, target: string): InstanceOutcome {
+  if (!r) return { id, status: 'failed', retryable: true, reason: `${target}: no result for this instance` };
+  if (r.ok) return { id, status: 'stored' };
+  const e = r.error;
+  if (r.status !== undefined) {
+    // PS3.4 Annex B.2.3: A7xx out of resources may pass; A9xx, Cxxx, 0122 (SOP class not supported), 0124 (refused) will not.
+    const retryable = (r.status & 0xff00) === 0xa700;
+    return { id, status: 'failed', retryable, reason: `${target} refused the instance: C-STORE status ${statusHex(r.status)}${e?.fields.errorComment ? ` (${String(e.fields.errorComment)})` : ''}` };
+  }
+  if (e?.code === 'MEDGE_ERR_DIMSE_NO_CONTEXT') return { id, status: 'failed', retryable: false, reason: `${target} accepts no presentation context for SOP class ${String(e.fields.sopClassUid)} in this transfer syntax` };
+  return { id, status: 'failed', retryable: true, reason: `${target}: ${e?.message ?? 'failed'}` };
+}
+
+/** The association could not carry the batch: a retryable network error, or a refusal a person must fix. */
+function linkError(r: StoreFileResult, target: string): MedgeError {
+  const e = r.error!;
+  const cause = e.cause as NodeJS.ErrnoException | undefined;
+  const code = cause?.code ?? '';
+  if (TLS_CODE.test(code) || /certificate|SSL|TLS/i.test(cause?.message ?? '')) {
+    return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${target} failed: ${cause?.message ?? code} [${code}]`, { target, tlsCode: code, retryable: false }, e);
+  }
+  if (e.code === 'MEDGE_ERR_DIMSE_REJECTED') {
+    return new MedgeError('MEDGE_ERR_UPLINK_REJECTED', `${target} rejected the association: ${e.message}; check the called and calling AE titles`, { target, retryable: false, destinationLevel: true }, e);
+  }
+  return new MedgeError('MEDGE_ERR_UPLINK_NETWORK', `${target}: ${e.message}; retried later`, { target, retryable: true }, e);
+}
