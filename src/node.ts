@@ -15,6 +15,7 @@ import { createPipeline } from './pipeline/pipeline.js';
 import { DashboardHub } from './alerts/channels/dashboard.js';
 import { createAlertChannels } from './alerts/channels/create-channels.js';
 import { createAlertDispatcher } from './alerts/dispatcher.js';
+import { createUplink } from './uplink/uplink.js';
 
 export interface RunningNode {
   ports: { dicom: number; http: number };
@@ -51,6 +52,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
       dimse: dimse.status(),
       pipeline: pipeline.status(),
       alerts: dispatcher.status(),
+      uplink: uplinkHealth(),
       lastRepair: repair,
     };
   };
@@ -64,14 +66,27 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const channels = [dashboard, ...createAlertChannels(config.alerts.channels, { log })];
   const dispatcher = createAlertDispatcher({ db: index.db, events, channels, config: config.alerts, log, metrics });
   dispatcher.start();
+  // After the dispatcher (it listens to the alerts' changes), before the pipeline resumes work.
+  const uplink = createUplink({ db: index.db, index, store, events, config: config.uplink, nodeAe: config.dicom.aeTitle, dataDir, log, metrics });
+  const uplinkHealth = () => uplink.status().destinations.map((d) => ({ id: d.id, link: d.link, pending: d.queue.pending, parked: d.queue.parked, reason: d.reason }));
+  try {
+    await uplink.start();
+  } catch (err) {
+    dashboard.stop();
+    await dispatcher.stop().catch(() => undefined);
+    await pipeline.stop().catch(() => undefined);
+    index.close();
+    throw err;
+  }
   await pipeline.start();
 
   const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log });
-  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard });
+  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */
   async function stopDomain(): Promise<void> {
     await pipeline.stop().catch((err) => log.error({ event: 'stop-failed', part: 'pipeline', err }, 'pipeline stop failed'));
+    await uplink.stop().catch((err) => log.error({ event: 'stop-failed', part: 'uplink', err }, 'uplink stop failed'));
     await dispatcher.stop().catch((err) => log.error({ event: 'stop-failed', part: 'alerts', err }, 'alert dispatcher stop failed'));
     await Promise.all(channels.map((c) => c.close?.().catch(() => undefined)));
     index.close();

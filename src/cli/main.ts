@@ -14,6 +14,7 @@ Commands:
   analyze analyse the series under a directory offline: medge analyze DIR [--json] [--truth FILE]
   demo    play a head CT with a bleed into a node and watch the timeline and the alert (medge demo --help)
   deid    de-identify the files under a directory (DICOM PS3.15 Annex E), offline: medge deid DIR --out DIR
+  uplink  the uplink to the cloud PACS of a running node: medge uplink status | retry ID|--all
 
 Options:
   -h, --help     this text; 'medge <command> --help' for a command
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./commands/analyze.js')).runAnalyze,
   demo: async () => (await import('./commands/demo.js')).runDemo,
   deid: async () => (await import('./commands/deid.js')).runDeid,
+  uplink: async () => (await import('./commands/uplink.js')).runUplink,
 };
 
 /** Runs the medge command line; resolves to the process exit code. */

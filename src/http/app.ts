@@ -11,6 +11,7 @@ import type { DashboardHub } from '../alerts/channels/dashboard.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerAlertRoutes, type AlertAcknowledger } from './alert-routes.js';
 import { registerEventRoutes } from './event-routes.js';
+import { registerUplinkRoutes, type UplinkApi } from './uplink-routes.js';
 
 export interface HttpAppDeps {
   ingest: Ingest;
@@ -25,6 +26,8 @@ export interface HttpAppDeps {
   alerts?: AlertAcknowledger;
   /** The dashboard's server-sent events hub: without it GET /api/events is not served. */
   dashboard?: DashboardHub;
+  /** The uplink: without it /api/uplink is not served. */
+  uplink?: UplinkApi;
 }
 
 /** Prometheus text exposition format (the one MetricsRegistry.render writes). */
@@ -63,6 +66,7 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
   registerStudyRoutes(app, deps);
   registerAlertRoutes(app, deps);
   if (deps.dashboard) registerEventRoutes(app, { dashboard: deps.dashboard });
+  if (deps.uplink) registerUplinkRoutes(app, { uplink: deps.uplink });
   app.register(async (scope) => registerDicomweb(scope, deps), { prefix: '/dicom-web' });
   return app;
 }
