@@ -139,6 +139,8 @@ async function throughput(work: string, rounds: number, niceValues: number[], ba
         const node = await startNode(dir, r.nice);
         try {
           let analysed = 0;
+          // The worker warms up after it starts (worker-warm-up.ts): measure after that, in both conditions.
+          while (node.pipeline.status().workers.some((w) => w.warmUpMs === undefined)) await new Promise((res) => setTimeout(res, 20));
           if (condition === 'busy') {
             for (const [i, files] of backlogDirs.entries()) await ingestFiles(node.ingest, files, { protocol: 'dimse', associationId: `backlog-${i}`, callingAe: 'BENCH' });
             const started = recordEvents(node.events, 'analysis-started');

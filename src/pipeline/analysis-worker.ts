@@ -54,10 +54,16 @@ async function run(job: JobRequest): Promise<void> {
   const { jobId } = job;
   post({ type: 'phase', jobId, phase: 'volume', limitMs: VOLUME_LIMIT_MS });
   const t0 = performance.now();
-  const instances = job.instances.map((i) => ({
-    sopInstanceUid: i.sopInstanceUid,
-    part10: i.path !== undefined ? readFileSync(i.path) : Buffer.from(i.bytes!.buffer, i.bytes!.byteOffset, i.bytes!.byteLength),
-  }));
+  const instances: { sopInstanceUid: string; part10: Buffer }[] = [];
+  for (const i of job.instances) {
+    if (i.bytes) instances.push({ sopInstanceUid: i.sopInstanceUid, part10: Buffer.from(i.bytes.buffer, i.bytes.byteOffset, i.bytes.byteLength) });
+    else {
+      // A file replaced by a newer version since the job was made is gone: that newer version
+      // makes the series ready again, and this run goes on without it.
+      const part10 = readOrSkip(i.path!);
+      if (part10) instances.push({ sopInstanceUid: i.sopInstanceUid, part10 });
+    }
+  }
   const t1 = performance.now();
   let volume: Volume;
   try {
@@ -119,6 +125,14 @@ function analysis(jobId: number, a: Analyzer | null, r: { status: AnalysisMessag
     findings: [],
     elapsedMs: 0,
   };
+}
+
+function readOrSkip(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A series without image slices is for no image analyzer; one whose slices cannot be read has failed. */
