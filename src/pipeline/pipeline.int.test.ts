@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_CONFIG } from '../config/schema.js';
+import Fastify from 'fastify';
+import { registerDicomweb } from '../dicomweb/routes.js';
+import { curl, stowArgs, writeMultipart } from '../dicomweb/test-support.js';
 import { createDimseServer } from '../dimse/scp.js';
 import { createLogger } from '../observability/log.js';
 import type { WrittenSeries } from '../phantom/write-series.js';
@@ -131,6 +134,33 @@ test('more instances after an analysis: ready again by geometry, analysed again,
     const current = node.index.db.prepare('SELECT count(*) FROM analyses WHERE series_uid = ? AND superseded_by IS NULL').pluck().get(series.seriesInstanceUid);
     assert.equal(current, 1);
   } finally {
+    await node.close();
+  }
+});
+
+test('STOW-RS: the end of the request makes the series ready (request-complete)', async (t) => {
+  if (!requireTool('curl', 'sudo apt-get install curl')) return t.skip('curl is not installed');
+  const node = await startPipelineNode(join(work, 'node-stow'), { config: { quietMs: 120_000, geometrySettleMs: 120_000 } });
+  const app = Fastify();
+  const { index, ingest, events } = node;
+  await app.register(async (scope) => registerDicomweb(scope, { ingest, db: index.db, index, store: node.deps.store, log: createLogger('silent'), events }), { prefix: '/dicom-web' });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const finished = recordEvents(events, 'analysis-finished');
+    const body = join(work, 'stow-body.bin');
+    await writeMultipart(body, 'medge-test-boundary', series.files.map((file) => ({ type: 'application/dicom', file })));
+    const res = await curl(stowArgs(`http://127.0.0.1:${port}/dicom-web/studies`, body, 'medge-test-boundary'), work);
+    assert.equal(res.status, 200);
+    const [a] = await finished.waitFor();
+    assert.equal(a.readyTrigger, 'request-complete');
+    assert.equal(a.instanceCount, 30);
+    assert.equal(a.status, 'positive');
+    assert.ok(a.readyAt! - a.lastReceivedAt < 1000, 'no timer was waited for');
+    await settled(node, series.seriesInstanceUid);
+  } finally {
+    await app.close();
     await node.close();
   }
 });
