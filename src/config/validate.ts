@@ -181,6 +181,8 @@ function isHttpUrl(v: unknown): boolean {
   }
 }
 
+const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations']);
+
 /** Checks every key, collecting all problems into one MEDGE_ERR_CONFIG_INVALID that names them. */
 export function validateConfig(candidate: unknown): MedgeConfig {
   const problems: string[] = [];
@@ -188,7 +190,8 @@ export function validateConfig(candidate: unknown): MedgeConfig {
   for (const [key, check] of Object.entries(CHECKS)) {
     const value = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], root);
     const problem = check(value, key);
-    if (problem) problems.push(`${key} ${problem} (got ${JSON.stringify(value)})`);
+    // Lists that hold passwords, tokens and keys are not echoed: the message names the entry instead.
+    if (problem) problems.push(SECRET_BEARING.has(key) ? `${key} ${problem}` : `${key} ${problem} (got ${JSON.stringify(value)})`);
   }
   for (const [section, value] of Object.entries(root)) {
     if (!(section in DEFAULT_CONFIG)) problems.push(`${section} is not a known configuration key`);
