@@ -67,7 +67,13 @@ export function createSeriesAnalyser(deps: AnalyseDeps): (claimed: ClaimedSeries
       log.debug({ series, modality, instances: rows.length }, 'no analyzer for this series');
       return;
     }
-    const instances = await jobInstances(deps.store, rows);
+    let instances: JobInstance[];
+    try {
+      instances = await jobInstances(deps.store, rows);
+    } catch (err) {
+      deps.pool.release(worker);
+      throw err;
+    }
     const base = {
       studyInstanceUid: c.studyInstanceUid,
       seriesInstanceUid: series,
@@ -123,10 +129,13 @@ export function createSeriesAnalyser(deps: AnalyseDeps): (claimed: ClaimedSeries
       if (end.phase === 'results' && end.analyzerId) recorded.add(end.analyzerId);
       again = todo.some((a) => !recorded.has(a.id));
     } else if (end.kind === 'crashed') {
-      if (c.attempts < MAX_ATTEMPTS) again = true;
+      const left = todo.filter((x) => !recorded.has(x.id));
+      if (left.length === 0) {
+        // It died building results after the last analysis: nothing to analyse again.
+      } else if (c.attempts < MAX_ATTEMPTS) again = true;
       else {
         const reason = `MEDGE_ERR_PIPELINE_WORKER: the analysis worker failed twice on this series (${end.error})`;
-        for (const a of todo.filter((x) => !recorded.has(x.id))) record({ analyzerId: a.id, analyzerVersion: a.version, status: 'failed', reason, findings: [], elapsedMs: 0 });
+        for (const a of left) record({ analyzerId: a.id, analyzerVersion: a.version, status: 'failed', reason, findings: [], elapsedMs: 0 });
       }
     }
     await Promise.allSettled(pending);

@@ -99,7 +99,12 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
       if (!job || m.jobId !== job.request.jobId) return;
       if (m.type === 'phase') return watch(slot, m);
       if (m.type === 'done') return end(slot, { kind: 'done', timings: m.timings }, 'idle');
-      job.onMessage(m);
+      try {
+        job.onMessage(m);
+      } catch (err) {
+        // Recording failed (the index): the job goes on; the error must not end the process.
+        deps.log.error({ worker: slot.id, series: job.request.seriesInstanceUid, err: (err as Error).message }, 'an analysis message could not be handled');
+      }
     });
     const died = (why: string) => {
       if (slot.worker !== worker || stopping) return;
