@@ -131,7 +131,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const job = analyse(claimed, worker)
         .catch((err: unknown) => {
           log.error({ series: claimed.seriesInstanceUid, code: 'MEDGE_ERR_PIPELINE_WORKER', err: (err as Error).message }, 'analysis of a series failed');
-          queue.finish(claimed.seriesInstanceUid, clock.now(), tracker.tracking(claimed.seriesInstanceUid));
+          // Left 'running' if even this fails (the index is gone): the next start queues it again.
+          guard('ending a failed run', () => queue.finish(claimed.seriesInstanceUid, clock.now(), tracker.tracking(claimed.seriesInstanceUid)))();
         })
         .finally(() => {
           inFlight.delete(job);
