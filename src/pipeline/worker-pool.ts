@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { MedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { AnalyzerInfo, DoneMessage, JobRequest, PhaseMessage, WorkerInit, WorkerMessage } from './worker-protocol.js';
@@ -32,7 +33,7 @@ export interface WorkerPoolDeps {
 }
 
 export interface WorkerPool {
-  /** Starts every worker and resolves once all are ready (analyzers loaded). */
+  /** Starts every worker and resolves once all are ready (analyzers loaded); throws MEDGE_ERR_PIPELINE_WORKER when one cannot start. */
   start(): Promise<void>;
   /** Reserves a free worker for one job (preparing it may take a while), or undefined when none is free. */
   reserve(): number | undefined;
@@ -58,6 +59,8 @@ interface Slot {
   /** How long the last warm-up took, ms (-1: it failed). */
   warmUpMs?: number;
   ready?: () => void;
+  /** While the pool starts: fails start() when the worker dies before it is ready (house style 6). */
+  failStart?: (err: Error) => void;
 }
 
 /**
@@ -73,12 +76,16 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
   let nextJobId = 1;
   let stopping = false;
 
-  function spawn(slot: Slot): Promise<void> {
+  function spawn(slot: Slot, initial = false): Promise<void> {
     slot.state = 'starting';
     const worker = new Worker(url, { workerData: deps.init });
     slot.worker = worker;
     let wasReady = false;
-    const ready = new Promise<void>((resolve) => (slot.ready = resolve));
+    const ready = new Promise<void>((resolve, reject) => {
+      slot.ready = resolve;
+      // A worker restarted later (after a time limit or a crash) is retried instead.
+      slot.failStart = initial ? reject : undefined;
+    });
     worker.on('message', (m: WorkerMessage) => {
       if (slot.worker !== worker) return;
       if (m.type === 'ready') {
@@ -87,6 +94,7 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
         slot.nice = m.nice;
         slot.state = 'idle';
         slot.ready?.();
+        slot.failStart = undefined;
         deps.onIdle();
         return;
       }
@@ -108,6 +116,12 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
     });
     const died = (why: string) => {
       if (slot.worker !== worker || stopping) return;
+      if (slot.failStart) {
+        slot.worker = undefined;
+        slot.state = 'stopped';
+        slot.failStart(new MedgeError('MEDGE_ERR_PIPELINE_WORKER', `an analysis worker could not start: ${why}`, { worker: slot.id }));
+        return;
+      }
       deps.log.error({ worker: slot.id, code: 'MEDGE_ERR_PIPELINE_WORKER', err: why, series: slot.job?.request.seriesInstanceUid }, 'analysis worker died');
       slot.worker = undefined;
       end(slot, { kind: 'crashed', error: why }, 'starting');
@@ -150,7 +164,12 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
 
   return {
     async start() {
-      await Promise.all(slots.map((s) => spawn(s)));
+      try {
+        await Promise.all(slots.map((s) => spawn(s, true)));
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
     },
     reserve() {
       const slot = slots.find((s) => s.state === 'idle');
