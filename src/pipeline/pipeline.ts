@@ -55,7 +55,10 @@ export interface PipelineStatus {
 }
 
 export interface Pipeline {
-  /** Requeues what a previous run left queued or running, resumes series left receiving, starts the workers. */
+  /**
+   * Requeues what a previous run left queued or running, resumes series left receiving, starts the
+   * workers; throws MEDGE_ERR_PIPELINE_WORKER when they cannot start.
+   */
   start(): Promise<void>;
   /** Stops listening, terminates the workers; a running analysis is queued again for the next start. */
   stop(): Promise<void>;
@@ -162,6 +165,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     tracker.released(transferKey('stow', info.requestId), 'request-complete'),
   );
 
+  function unsubscribe(): void {
+    events.off('instance-stored', onStored);
+    events.off('association-released', onReleased);
+    events.off('request-complete', onRequest);
+  }
+
   return {
     async start() {
       const recovered = queue.recover();
@@ -169,7 +178,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       events.on('association-released', onReleased);
       events.on('request-complete', onRequest);
       for (const r of recovered.receiving) tracker.resume(r.studyInstanceUid, r.seriesInstanceUid);
-      await pool.start();
+      try {
+        await pool.start();
+      } catch (err) {
+        unsubscribe();
+        tracker.stop();
+        throw err;
+      }
       const { loaded, loadFailures } = pool.analyzers();
       for (const f of loadFailures) log.error({ analyzer: f.id, err: f.error }, 'analyzer failed to load');
       log.info({ workers: deps.config.workers, analyzers: loaded.map((a) => `${a.id} ${a.version}`), requeued: recovered.requeued, resumed: recovered.receiving.length }, 'pipeline started');
@@ -178,9 +193,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     async stop() {
       running = false;
-      events.off('instance-stored', onStored);
-      events.off('association-released', onReleased);
-      events.off('request-complete', onRequest);
+      unsubscribe();
       tracker.stop();
       await pool.stop();
       await Promise.allSettled([...inFlight]);
