@@ -81,7 +81,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   await pipeline.start();
 
   const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log });
-  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink });
+  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */
   async function stopDomain(): Promise<void> {

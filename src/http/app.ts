@@ -7,6 +7,7 @@ import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerDicomweb } from '../dicomweb/routes.js';
+import type { NodeEvents } from '../events/node-events.js';
 import type { DashboardHub } from '../alerts/channels/dashboard.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerAlertRoutes, type AlertAcknowledger } from './alert-routes.js';
@@ -28,6 +29,8 @@ export interface HttpAppDeps {
   dashboard?: DashboardHub;
   /** The uplink: without it /api/uplink is not served. */
   uplink?: UplinkApi;
+  /** The node's events: STOW-RS tells the end of each request ('request-complete') so the pipeline need not wait for a timer. */
+  events?: NodeEvents;
 }
 
 /** Prometheus text exposition format (the one MetricsRegistry.render writes). */

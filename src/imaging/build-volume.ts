@@ -24,6 +24,11 @@ export interface BuildVolumeOptions {
   onTimings?: (timings: BuildTimings) => void;
   /** Monotonic clock in ms for the timings; default performance.now. */
   now?: () => number;
+  /**
+   * Where the voxel arrays come from (see volume-arena.ts): `outside` must be all zero; `data` is
+   * fully written. Default: fresh arrays.
+   */
+  allocate?: (voxels: number) => { data: Int16Array; outside: Uint8Array };
 }
 
 export interface BuildTimings {
@@ -102,8 +107,7 @@ export async function buildVolume(instances: readonly SeriesInstance[], options:
   const rows = first.info.rows;
   const perSlice = columns * rows;
   const hounsfield = first.info.modality === 'CT';
-  const data = new Int16Array(perSlice * decoded.length);
-  const outside = new Uint8Array(perSlice * decoded.length);
+  const { data, outside } = options.allocate?.(perSlice * decoded.length) ?? { data: new Int16Array(perSlice * decoded.length), outside: new Uint8Array(perSlice * decoded.length) };
   decoded.forEach(({ c, pixels }, k) => {
     const offset = k * perSlice;
     copySlice(pixels, data, outside, offset, columns, rows, {

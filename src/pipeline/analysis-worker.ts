@@ -16,6 +16,7 @@ import { createAnalyzerRegistry, loadAnalyzers, type AnalyzerLoader } from '../a
 import type { Analyzer } from '../analyzers/types.js';
 import { isMedgeError } from '../errors.js';
 import { buildVolume } from '../imaging/build-volume.js';
+import { VolumeArena } from '../imaging/volume-arena.js';
 import type { Volume } from '../imaging/volume.js';
 import { buildResults } from '../results/build-results.js';
 import type { ResultKind } from './types.js';
@@ -29,6 +30,8 @@ export const RESULTS_LIMIT_MS = 30_000;
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
+/** The voxel arrays of the last volume, reused by the next job (one job at a time per worker). */
+const arena = new VolumeArena();
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 const nice = lowerPriority(init.nice);
@@ -51,6 +54,14 @@ if (init.warmUp) {
 }
 
 async function run(job: JobRequest): Promise<void> {
+  try {
+    await runJob(job);
+  } finally {
+    arena.release();
+  }
+}
+
+async function runJob(job: JobRequest): Promise<void> {
   const { jobId } = job;
   post({ type: 'phase', jobId, phase: 'volume', limitMs: VOLUME_LIMIT_MS });
   const t0 = performance.now();
@@ -67,7 +78,7 @@ async function run(job: JobRequest): Promise<void> {
   const t1 = performance.now();
   let volume: Volume;
   try {
-    volume = await buildVolume(instances);
+    volume = await buildVolume(instances, { allocate: (n) => arena.acquire(n) });
   } catch (err) {
     const { status, reason } = unbuildable(err);
     const todo = registry.analyzers().filter((a) => !job.skip.includes(a.manifest.id));
