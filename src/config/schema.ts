@@ -114,6 +114,10 @@ interface UplinkBase {
   alertUrl?: string;
   /** Per attempt: no progress for this long fails it, ms. */
   timeoutMs?: number;
+  /** Results (SR, SEG, key image) leave losslessly compressed: Deflated, JPEG-LS (docs/uplink.md). Default true. */
+  compressResults?: boolean;
+  /** STOW-RS requests or DIMSE associations in flight at once (docs/uplink.md). Default 3. */
+  concurrency?: number;
 }
 
 export type UplinkDestinationConfig =

@@ -133,6 +133,8 @@ function checkUplinkDestinations(v: unknown): string | undefined {
       if (tls !== undefined && (typeof tls !== 'object' || tls === null || (tls.caFile !== undefined && text(tls.caFile)))) return `${at}: tls must be {} or { caFile: PEM path }`;
     } else return `${at}: type must be one of stow-rs, dimse`;
     if (dest.timeoutMs !== undefined && integer(100, 600_000)(dest.timeoutMs, '')) return `${at}: timeoutMs must be a whole number from 100 to 600000`;
+    if (dest.compressResults !== undefined && typeof dest.compressResults !== 'boolean') return `${at}: compressResults must be true or false`;
+    if (dest.concurrency !== undefined && integer(1, 16)(dest.concurrency, '')) return `${at}: concurrency must be a whole number from 1 to 16`;
     const problem = checkUplinkPolicy(dest.policy);
     if (problem) return `${at}: policy.${problem}`;
     const policy = dest.policy as Record<string, unknown>;

@@ -1,12 +1,12 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { MedgeError } from '../errors.js';
+import { MedgeError, toMedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import { storeFiles, type StoreFileResult } from '../dimse/scu.js';
 import type { ScuTlsOptions } from '../dimse/scu-association.js';
 import { statusHex } from '../dimse/status.js';
-import type { InstanceOutcome, UplinkSender } from './uplink-sender.js';
+import type { InstanceOutcome, PreparedInstance, UplinkSender } from './uplink-sender.js';
 
 export interface DimseSenderOptions {
   host: string;
@@ -28,35 +28,66 @@ const LINK_CODES = new Set(['MEDGE_ERR_DIMSE_CONNECT', 'MEDGE_ERR_DIMSE_TIMEOUT'
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/;
 
 /**
- * A DIMSE C-STORE destination (PS3.4 B) over the node's SCU, byte for byte from disk. There is no
+ * A DIMSE C-STORE destination (PS3.4 B) over the node's SCU, byte for byte from disk (results in
+ * their compressed copy, or uncompressed where the peer refuses its syntax). There is no
  * C-FIND in the SCU, so exists() cannot tell (null): an instance whose previous attempt ended
  * without an answer is sent again, and the archive keeps one copy (Orthanc answers success for a
  * re-sent instance and keeps the first; PS3.4 B.2.3 leaves duplicates to the SCP).
  */
 export function createDimseSender(o: DimseSenderOptions): UplinkSender {
   const target = `${o.calledAe}@${o.host}:${o.port}${o.tls ? ' (TLS)' : ''}`;
+  /** SOP class | transfer syntax pairs the peer accepted no context for: later results go uncompressed at once. */
+  const refused = new Set<string>();
+  const refusalKey = (b: PreparedInstance) => `${b.payload.sopClass}|${b.transferSyntaxUid}`;
+
+  async function send(dir: string, entries: { b: PreparedInstance; data: PreparedInstance['part10'] }[]): Promise<{ results: Map<PreparedInstance, StoreFileResult>; bytes: number }> {
+    const files: string[] = [];
+    for (const { b, data } of entries) {
+      if (Buffer.isBuffer(data)) {
+        await mkdir(dir, { recursive: true });
+        const file = join(dir, `${b.item.id}-${files.length}.dcm`);
+        await writeFile(file, data);
+        files.push(file);
+      } else files.push(data.path);
+    }
+    const { results, summary } = await storeFiles({ host: o.host, port: o.port, calledAe: o.calledAe, callingAe: o.callingAe, tls: o.tls, timeoutMs: o.timeoutMs, log: o.log, files });
+    const lost = results.filter((r) => !r.ok && r.error && LINK_CODES.has(r.error.code));
+    if (lost.length === results.length && results.length > 0) throw linkError(lost[0]!, target);
+    const byFile = new Map(results.map((r) => [r.file, r]));
+    return { results: new Map(entries.map((e, i) => [e.b, byFile.get(files[i]!)!])), bytes: summary.bytes };
+  }
+
   return {
     type: 'dimse',
     target,
     maxBatch: DIMSE_BATCH,
     async store(batch) {
       const dir = join(o.tmpDir, randomUUID());
-      const files: string[] = [];
       try {
-        for (const b of batch) {
-          if (Buffer.isBuffer(b.part10)) {
-            await mkdir(dir, { recursive: true });
-            const file = join(dir, `${b.item.id}.dcm`);
-            await writeFile(file, b.part10);
-            files.push(file);
-          } else files.push(b.part10.path);
+        // A compressed result is proposed in its own syntax (the SCU proposes each file's syntax,
+        // PS3.8 9.3.2.2); when the peer accepts no context for it, the uncompressed file follows.
+        const first = batch.map((b) => ({ b, data: b.uncompressed && refused.has(refusalKey(b)) ? b.uncompressed : b.part10 }));
+        const { results, bytes } = await send(dir, first);
+        let total = bytes;
+        const again = first.filter(({ b, data }) => b.uncompressed && data !== b.uncompressed && results.get(b)?.error?.code === 'MEDGE_ERR_DIMSE_NO_CONTEXT');
+        if (again.length > 0) {
+          for (const { b } of again) refused.add(refusalKey(b));
+          o.log?.info({ event: 'uplink-dimse-uncompressed', target, items: again.length }, 'the peer refused the compressed transfer syntax; results sent uncompressed');
+          try {
+            const second = await send(dir, again.map(({ b }) => ({ b, data: b.uncompressed! })));
+            for (const [b, r] of second.results) results.set(b, r);
+            total += second.bytes;
+          } catch (err) {
+            // The first association's outcomes stand; only these are retried.
+            for (const { b } of again) results.set(b, { file: '', ok: false, error: toMedgeError(err), bytes: 0 });
+          }
         }
-        const { results, summary } = await storeFiles({ host: o.host, port: o.port, calledAe: o.calledAe, callingAe: o.callingAe, tls: o.tls, timeoutMs: o.timeoutMs, log: o.log, files });
-        const lost = results.filter((r) => !r.ok && r.error && LINK_CODES.has(r.error.code));
-        if (lost.length === results.length && results.length > 0) throw linkError(lost[0]!, target);
-        const byFile = new Map(results.map((r) => [r.file, r]));
-        const outcomes = batch.map((b, i): InstanceOutcome => outcomeOf(b.item.id, byFile.get(files[i]!), target));
-        return { outcomes, bytesSent: summary.bytes };
+        const sentUncompressed = new Set(first.filter(({ b, data }) => data === b.uncompressed).map(({ b }) => b).concat(again.map(({ b }) => b)));
+        const outcomes = batch.map((b): InstanceOutcome => {
+          const outcome = outcomeOf(b.item.id, results.get(b), target);
+          return sentUncompressed.has(b) ? { ...outcome, bytes: b.uncompressed!.length } : outcome;
+        });
+        return { outcomes, bytesSent: total };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

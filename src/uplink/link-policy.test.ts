@@ -74,4 +74,7 @@ test('uplink configuration: each problem named by its key; secrets never echoed;
   assert.ok(!bad({ ...stow, policy: { ...stow.policy, when: 'window' } }).includes('TOPSECRET'), 'the password is not in the message');
   assert.match(bad({ id: 'arch', type: 'dimse', aeTitle: 'A\\B', host: 'h', port: 104, policy: stow.policy }), /destination arch: aeTitle must be an AE title/);
   assert.match(bad({ id: 'arch', type: 'ftp', policy: stow.policy }), /type must be one of stow-rs, dimse/);
+  assert.match(bad({ ...stow, compressResults: 'yes' }), /destination cloud: compressResults must be true or false/);
+  assert.match(bad({ ...stow, concurrency: 0 }), /destination cloud: concurrency must be a whole number from 1 to 16/);
+  assert.equal(bad({ ...stow, compressResults: false, concurrency: 4 }), 'valid');
 });

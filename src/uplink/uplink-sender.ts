@@ -21,6 +21,10 @@ export interface PreparedInstance {
   part10: Buffer | { path: string; size: number };
   sent: SentUids;
   bytes: number;
+  /** Set when `part10` is a compressed copy made for sending: its transfer syntax. */
+  transferSyntaxUid?: string;
+  /** The file before compression, for a DIMSE peer that refuses the compressed syntax. */
+  uncompressed?: Buffer;
 }
 
 export interface PreparedAlert {
@@ -37,6 +41,8 @@ export interface InstanceOutcome {
   /** For a failed one: whether a later attempt may succeed; false parks the item. */
   retryable?: boolean;
   reason?: string;
+  /** Bytes that went out for it when not `bytes` of the prepared instance (sent uncompressed after a refusal). */
+  bytes?: number;
 }
 
 export interface UplinkSender {

@@ -1,5 +1,5 @@
 import type { UplinkDestinationConfig } from '../config/schema.js';
-import type { Forwarder, ForwarderStatus } from './forwarder.js';
+import { DEFAULT_CONCURRENCY, type Forwarder, type ForwarderStatus } from './forwarder.js';
 import type { UplinkMeter, MeterView } from './uplink-meter.js';
 import type { UplinkQueue } from './uplink-queue.js';
 
@@ -9,6 +9,10 @@ export interface DestinationStatus extends ForwarderStatus {
   /** Where it sends, without credentials. */
   target: string;
   policy: { what: string; when: string; window: string | null; maxBytesPerSecond: number | null; privacy: string };
+  /** Results leave losslessly compressed (the destination's compressResults). */
+  compressResults: boolean;
+  /** Requests or associations in flight at most. */
+  concurrency: number;
   queue: { pending: number; parked: number; confirmed: number; oldestPendingAgeMs: number | null };
   bytesOut: MeterView['bytesOut'][string];
   /** Parked items (the first 50): what, why, when queued and last tried. */
@@ -47,6 +51,8 @@ export function uplinkStatus(x: { destinations: readonly UplinkDestinationConfig
         type: d.type,
         target: targetOf(d),
         policy: { what: d.policy.what, when: d.policy.when, window: d.policy.window ?? null, maxBytesPerSecond: d.policy.maxBytesPerSecond ?? null, privacy: d.policy.privacy },
+        compressResults: d.compressResults ?? true,
+        concurrency: d.concurrency ?? DEFAULT_CONCURRENCY,
         ...fs,
         lastConfirmedAt: fs.lastConfirmedAt ?? iso(q?.lastConfirmedAt ?? null),
         queue: { pending: q?.pending ?? 0, parked: q?.parked ?? 0, confirmed: q?.done ?? 0, oldestPendingAgeMs: q?.oldestPendingMs ?? null },

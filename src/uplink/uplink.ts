@@ -11,7 +11,7 @@ import type { Db, InstanceIndex } from '../store/index-db.js';
 import { createDeidentifier, createSqliteDeidMap, deriveUid, loadOrCreateSecret, type DeidMap, type DeidOptions } from '../dicom/deid/index.js';
 import { createDimseSender } from './dimse-sender.js';
 import { parseDailyWindow } from './daily-window.js';
-import { Forwarder } from './forwarder.js';
+import { DEFAULT_CONCURRENCY, Forwarder } from './forwarder.js';
 import type { UplinkDeid } from './prepare-item.js';
 import { createAlertPoster, createStowSender } from './stow-sender.js';
 import { TokenBucket } from './token-bucket.js';
@@ -105,7 +105,8 @@ export function createUplink(deps: UplinkDeps): Uplink {
       queue,
       sender,
       alertSender,
-      prepare: { index: deps.index, store: deps.store, deid: d.policy.privacy === 'deidentified' ? deid : undefined },
+      prepare: { index: deps.index, store: deps.store, deid: d.policy.privacy === 'deidentified' ? deid : undefined, compressResults: d.compressResults ?? true, log: log.child({ destination: d.id }) },
+      concurrency: d.concurrency ?? DEFAULT_CONCURRENCY,
       meter,
       clock,
       log: log.child({ destination: d.id }),
@@ -161,7 +162,9 @@ async function makeSenders(d: UplinkDestinationConfig, deps: UplinkDeps): Promis
   if (d.type === 'stow-rs') {
     const ca = d.caFile ? await readPem(d.caFile, d.id) : undefined;
     const http = { auth: d.auth, ca, timeoutMs: d.timeoutMs };
-    return { sender: createStowSender({ baseUrl: d.baseUrl, ...http }), alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, ...http }) : undefined };
+    // One kept-alive connection per request in flight.
+    const maxSockets = d.concurrency ?? DEFAULT_CONCURRENCY;
+    return { sender: createStowSender({ baseUrl: d.baseUrl, ...http, maxSockets }), alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, ...http }) : undefined };
   }
   const ca = d.tls?.caFile ? await readPem(d.tls.caFile, d.id) : undefined;
   const sender = createDimseSender({
