@@ -56,8 +56,8 @@ async function main(): Promise<void> {
     orthancs.push(o);
     return o;
   };
-  const wan = async (o: OrthancInstance) => {
-    const l = await createLinkSimulator({ target: { host: '127.0.0.1', port: o.httpPort }, rateBitsPerSecond: RATE, delayMs: 20 });
+  const wan = async (o: OrthancInstance, shaped = true) => {
+    const l = await createLinkSimulator({ target: { host: '127.0.0.1', port: o.httpPort }, rateBitsPerSecond: shaped ? RATE : 0, delayMs: shaped ? 20 : 0 });
     links.push(l);
     return l;
   };

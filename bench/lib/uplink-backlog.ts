@@ -16,22 +16,33 @@ import { formatTable } from './table.js';
  */
 
 const RATE = 50_000_000;
-const SETTINGS = [
+
+export interface BacklogSetting {
+  id: string;
+  label: string;
+  compressResults: boolean;
+  concurrency: number;
+  /** Loopback without the link's rate and delay: what the archive alone allows. */
+  unshaped?: boolean;
+}
+
+export const SETTINGS: BacklogSetting[] = [
   { id: 'before', label: 'uncompressed, 1 in flight (as before)', compressResults: false, concurrency: 1 },
   { id: 'c1', label: 'compressed, 1 in flight', compressResults: true, concurrency: 1 },
   { id: 'c2', label: 'compressed, 2 in flight', compressResults: true, concurrency: 2 },
   { id: 'c3', label: 'compressed, 3 in flight (default)', compressResults: true, concurrency: 3 },
   { id: 'c4', label: 'compressed, 4 in flight', compressResults: true, concurrency: 4 },
+  { id: 'archive', label: 'compressed, 3 in flight, no link (Orthanc alone)', compressResults: true, concurrency: 3, unshaped: true },
 ];
 
-export async function drainBacklog(o: { work: string; backlog: number; orthanc(): Promise<OrthancInstance>; wan(o: OrthancInstance): Promise<LinkSimulator>; out(s: string): void }): Promise<void> {
+export async function drainBacklog(o: { work: string; backlog: number; orthanc(): Promise<OrthancInstance>; wan(o: OrthancInstance, shaped: boolean): Promise<LinkSimulator>; out(s: string): void; settings?: BacklogSetting[] }): Promise<void> {
   const small = await writePhantoms(join(o.work, 'small'));
-  const targets: { id: string; label: string; orthanc: OrthancInstance; link: LinkSimulator }[] = [];
+  const targets: { id: string; label: string; orthanc: OrthancInstance; link: LinkSimulator; unshaped: boolean }[] = [];
   const dests = [];
-  for (const s of SETTINGS) {
+  for (const s of o.settings ?? SETTINGS) {
     const orthanc = await o.orthanc();
-    const link = await o.wan(orthanc);
-    targets.push({ id: s.id, label: s.label, orthanc, link });
+    const link = await o.wan(orthanc, !s.unshaped);
+    targets.push({ id: s.id, label: s.label, orthanc, link, unshaped: s.unshaped === true });
     dests.push({ id: s.id, type: 'stow-rs', baseUrl: link.url('/dicom-web'), compressResults: s.compressResults, concurrency: s.concurrency, policy: { what: 'results', when: 'immediate', privacy: 'identified' } });
   }
   const config = await writeConfig(join(o.work, 'n3'), dests);
@@ -69,8 +80,8 @@ export async function drainBacklog(o: { work: string; backlog: number; orthanc()
       const at = await orthancJson<{ MainDicomTags: { SOPInstanceUID: string } }[]>(t.orthanc.httpUrl, '/instances?expand');
       for (const i of at) held.set(i.MainDicomTags.SOPInstanceUID, (held.get(i.MainDicomTags.SOPInstanceUID) ?? 0) + 1);
       const notOnce = items.filter((d) => held.get(d.ref) !== 1).length + Math.max(0, at.length - items.length);
-      const atRateMs = (wire * 8 * 1000) / RATE;
-      rows.push([t.label, String(pending), `${((probeAt - start) / 1000).toFixed(2)} s`, `${(drainMs / 1000).toFixed(2)} s`, `${(wire / 1e6).toFixed(2)} MB`, `${(atRateMs / 1000).toFixed(2)} s`, `${((atRateMs / drainMs) * 100).toFixed(0)} %`, `${(pending / (drainMs / 1000)).toFixed(0)}/s`, first('startedAt') ? 'yes' : 'NO', first('doneAt') ? 'yes' : 'NO', String(notOnce)]);
+      const atRateMs = t.unshaped ? Number.NaN : (wire * 8 * 1000) / RATE;
+      rows.push([t.label, String(pending), `${((probeAt - start) / 1000).toFixed(2)} s`, `${(drainMs / 1000).toFixed(2)} s`, `${(wire / 1e6).toFixed(2)} MB`, t.unshaped ? '' : `${(atRateMs / 1000).toFixed(2)} s`, t.unshaped ? '' : `${((atRateMs / drainMs) * 100).toFixed(0)} %`, `${(pending / (drainMs / 1000)).toFixed(0)}/s`, first('startedAt') ? 'yes' : 'NO', first('doneAt') ? 'yes' : 'NO', String(notOnce)]);
     }
     o.out(`\n3. Backlog of ${o.backlog} studies (${critical.size} critical) after the outage, each setting to its own Orthanc over its own 50 Mbit/s, 40 ms link\n`);
     o.out(`${formatTable(['setting', 'items', 'link found back after', 'drain time', 'on the wire', 'the link alone', 'link use', 'items', 'critical started first', 'critical confirmed first', 'not exactly once'], rows)}\n`);
