@@ -11,7 +11,8 @@
  *    Fresh node and storage per measurement; rounds alternate which condition goes first; medians.
  *
  * Goals (issue 4): ingest under analysis >= 80 % of idle; alert < 1 s after the last instance (p95).
- * Run: `npm run bench:ingest-analysis [-- --rounds 3 --runs 5 --nice 10,0 --backlog 4]`.
+ * Run: `npm run bench:ingest-analysis [-- --rounds 3 --runs 5 --nice idle,10,0 --backlog 4]`
+ * (`idle`: the worker thread in SCHED_IDLE at nice 10; a number: that nice value alone).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     runs: { type: 'string', default: '5' },
-    nice: { type: 'string', default: `${WORKER_NICE},0` },
+    nice: { type: 'string', default: `idle,${WORKER_NICE},0` },
     backlog: { type: 'string', default: '4' },
     skip: { type: 'string', default: '' },
   },
@@ -47,8 +48,11 @@ interface Node extends TestNode {
   port: number;
 }
 
-async function startNode(dir: string, nice: number): Promise<Node> {
-  const node = await startPipelineNode(dir, { config: TIMERS, workerNice: nice });
+/** A worker scheduling setting: 'idle' (SCHED_IDLE, nice WORKER_NICE) or a nice value alone. */
+type Setting = 'idle' | number;
+
+async function startNode(dir: string, setting: Setting): Promise<Node> {
+  const node = await startPipelineNode(dir, { config: TIMERS, workerNice: setting === 'idle' ? WORKER_NICE : setting, workerSchedIdle: setting === 'idle' });
   const server = createDimseServer({
     config: { ...DEFAULT_CONFIG.dicom, host: '127.0.0.1', port: 0, aeTitle: 'MEDGE' },
     ingest: node.ingest, db: node.index.db, events: node.events, metrics: node.metrics, log: createLogger('silent'),
@@ -124,12 +128,12 @@ async function latency(work: string, runs: number): Promise<void> {
   console.log('\ngoal (whole product): alert < 1000 ms after the last instance, p95');
 }
 
-async function throughput(work: string, rounds: number, niceValues: number[], backlog: number): Promise<void> {
+async function throughput(work: string, rounds: number, niceValues: Setting[], backlog: number): Promise<void> {
   const target = await writeSyntheticCtSeries({ dir: join(work, 'target'), slices: 200, rows: 512, columns: 512, seed: 42, seriesDescription: 'CT ABDOMEN' });
   const head = await writeHeadSeries(join(work, 'head-backlog'), { thickness: 0.625, bleeds: BLEED });
   const backlogDirs: string[][] = [];
   for (let i = 0; i < backlog; i++) backlogDirs.push(await copyWithNewUids(head.files, join(work, `backlog-${i}`), 500 + i));
-  const results: { nice: number; idle: number[]; busy: number[]; analysedDuring: number[] } [] = niceValues.map((nice) => ({ nice, idle: [], busy: [], analysedDuring: [] }));
+  const results: { nice: Setting; idle: number[]; busy: number[]; analysedDuring: number[] } [] = niceValues.map((nice) => ({ nice, idle: [], busy: [], analysedDuring: [] }));
   let n = 0;
   for (let round = 1; round <= rounds; round++) {
     for (const r of results) {
@@ -182,7 +186,7 @@ async function main(): Promise<void> {
   try {
     const skip = new Set(opts.skip!.split(',').filter(Boolean));
     if (!skip.has('latency')) await latency(work, Number(opts.runs));
-    if (!skip.has('throughput')) await throughput(work, Number(opts.rounds), opts.nice!.split(',').map(Number), Number(opts.backlog));
+    if (!skip.has('throughput')) await throughput(work, Number(opts.rounds), opts.nice!.split(',').map((v): Setting => (v === 'idle' ? 'idle' : Number(v))), Number(opts.backlog));
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@
  * tells the main thread the time the phase may take: the main thread terminates a worker that runs
  * past it (a pure-JS loop cannot be interrupted from inside).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -35,6 +36,7 @@ const arena = new VolumeArena();
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 const nice = lowerPriority(init.nice);
+const schedIdle = init.schedIdle && idleClass();
 const { analyzers, loadFailures } = await loadAnalyzers(loaders(init));
 const registry = createAnalyzerRegistry(analyzers, { loadFailures });
 post({
@@ -42,6 +44,7 @@ post({
   analyzers: registry.analyzers().map((a) => ({ id: a.manifest.id, version: a.manifest.version, modalities: a.manifest.modalities, timeLimitMs: a.manifest.timeLimitMs })),
   loadFailures: registry.entries().flatMap((e) => (e.state === 'load-failed' ? [{ id: e.id, error: e.error }] : [])),
   nice,
+  schedIdle,
 });
 // An exception here is a bug: it ends the thread, and the pool reports MEDGE_ERR_PIPELINE_WORKER.
 port.on('message', (job: JobRequest) => void run(job).catch((err) => setImmediate(() => { throw err; })));
@@ -176,6 +179,16 @@ function loaders(o: WorkerInit): AnalyzerLoader[] {
  * Lowers this thread's CPU priority (Linux: setpriority on a thread id affects that thread only), so
  * that the main thread's ingest wins when both want a core. Returns the nice value, or null.
  */
+/** This thread into the SCHED_IDLE class (sched(7)); false when chrt is missing or refused. */
+function idleClass(): boolean {
+  try {
+    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    return spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  } catch {
+    return false;
+  }
+}
+
 function lowerPriority(value: number): number | null {
   if (!value) return null;
   try {

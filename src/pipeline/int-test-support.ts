@@ -34,6 +34,7 @@ export interface TestNodeOptions {
   config?: Partial<MedgeConfig['pipeline']>;
   analyzerModules?: AnalyzerModule[];
   workerNice?: number;
+  workerSchedIdle?: boolean;
 }
 
 /** The node's parts over `dir` (created or reopened), pipeline started. */
@@ -50,6 +51,7 @@ export async function startPipelineNode(dir: string, o: TestNodeOptions = {}): P
     config: { ...DEFAULT_CONFIG.pipeline, ...o.config },
     analyzerModules: o.analyzerModules,
     workerNice: o.workerNice,
+    workerSchedIdle: o.workerSchedIdle,
   };
   const pipeline = createPipeline(deps);
   await pipeline.start();

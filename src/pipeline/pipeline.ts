@@ -22,6 +22,8 @@ import type { AnalyzerModule } from './worker-protocol.js';
  * want it, the analyses get what is left (see bench/ingest-under-analysis.bench.ts for the effect).
  */
 export const WORKER_NICE = 10;
+/** Whether analysis threads run in SCHED_IDLE (measured in bench/ingest-under-analysis.bench.ts). */
+export const WORKER_SCHED_IDLE = true;
 
 export interface PipelineDeps {
   db: Db;
@@ -37,6 +39,8 @@ export interface PipelineDeps {
   analyzerModules?: AnalyzerModule[];
   /** Nice value of the worker threads, 0 to 19; default WORKER_NICE. */
   workerNice?: number;
+  /** Worker threads in Linux's SCHED_IDLE class (see worker-protocol.ts); default WORKER_SCHED_IDLE. */
+  workerSchedIdle?: boolean;
   /** Run each worker's analysis once on a small phantom at start; default: with the shipped analyzers. */
   warmUp?: boolean;
   /** Written into the result objects; default the package version. */
@@ -110,6 +114,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       analyzerModules: deps.analyzerModules,
       softwareVersion: deps.softwareVersion ?? packageVersion(),
       nice: deps.workerNice ?? WORKER_NICE,
+      schedIdle: deps.workerSchedIdle ?? WORKER_SCHED_IDLE,
       // Only the shipped analyzers are warmed up: a plugin under test may loop or crash on purpose.
       warmUp: deps.warmUp ?? deps.analyzerModules === undefined,
     },

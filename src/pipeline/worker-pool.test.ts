@@ -8,7 +8,7 @@ import { createWorkerPool } from './worker-pool.js';
 test('a worker that cannot start fails start() with MEDGE_ERR_PIPELINE_WORKER instead of retrying forever', async () => {
   const pool = createWorkerPool({
     size: 1,
-    init: { softwareVersion: 'test', nice: 0, warmUp: false },
+    init: { softwareVersion: 'test', nice: 0, schedIdle: false, warmUp: false },
     clock: systemClock,
     log: createLogger('silent'),
     onIdle: () => undefined,

@@ -43,7 +43,7 @@ export interface WorkerPool {
   release(worker: number): void;
   /** The analyzers the workers loaded, and those that failed to load (as the first worker reported them). */
   analyzers(): { loaded: AnalyzerInfo[]; loadFailures: { id: string; error: string }[] };
-  status(): { id: number; state: Slot['state']; series?: string; phase?: string; analyzerId?: string; busyMs?: number; nice: number | null; restarts: number; warmUpMs?: number }[];
+  status(): { id: number; state: Slot['state']; series?: string; phase?: string; analyzerId?: string; busyMs?: number; nice: number | null; schedIdle: boolean; restarts: number; warmUpMs?: number }[];
   /** Terminates every worker; a running job ends as 'stopped'. */
   stop(): Promise<void>;
 }
@@ -55,6 +55,7 @@ interface Slot {
   job?: { request: JobRequest; onMessage: (m: JobMessage) => void; resolve: (end: JobEnd) => void; startedAt: number };
   phase?: { message: PhaseMessage; at: number; timer: TimerHandle };
   nice: number | null;
+  schedIdle?: boolean;
   restarts: number;
   /** How long the last warm-up took, ms (-1: it failed). */
   warmUpMs?: number;
@@ -92,6 +93,7 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
         wasReady = true;
         if (slot.id === 0 || info.loaded.length === 0) info = { loaded: m.analyzers, loadFailures: m.loadFailures };
         slot.nice = m.nice;
+        slot.schedIdle = m.schedIdle;
         slot.state = 'idle';
         slot.ready?.();
         slot.failStart = undefined;
@@ -202,6 +204,7 @@ export function createWorkerPool(deps: WorkerPoolDeps): WorkerPool {
         ...(s.job ? { series: s.job.request.seriesInstanceUid, busyMs: deps.clock.now() - s.job.startedAt } : {}),
         ...(s.phase ? { phase: s.phase.message.phase, ...(s.phase.message.analyzerId ? { analyzerId: s.phase.message.analyzerId } : {}) } : {}),
         nice: s.nice,
+        schedIdle: s.schedIdle ?? false,
         restarts: s.restarts,
         ...(s.warmUpMs !== undefined ? { warmUpMs: Math.round(s.warmUpMs) } : {}),
       })),

@@ -21,6 +21,11 @@ export interface WorkerInit {
   warmUp: boolean;
   /** Nice value for the worker thread (0 leaves it; 1..19 lets ingest on the main thread win the CPU). */
   nice: number;
+  /**
+   * Linux SCHED_IDLE for the worker thread (set with util-linux's chrt): it runs only on CPU time no
+   * normal thread wants, and a waking ingest thread preempts it at once. Falls back to `nice`.
+   */
+  schedIdle: boolean;
 }
 
 export interface AnalyzerInfo {
@@ -94,7 +99,7 @@ export interface DoneMessage {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; analyzers: AnalyzerInfo[]; loadFailures: { id: string; error: string }[]; nice: number | null }
+  | { type: 'ready'; analyzers: AnalyzerInfo[]; loadFailures: { id: string; error: string }[]; nice: number | null; schedIdle: boolean }
   | { type: 'warm'; ms: number }
   | PhaseMessage
   | AnalysisMessage
