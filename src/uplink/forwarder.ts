@@ -245,6 +245,11 @@ export class Forwarder {
       if (priority === null) floor = priority = item.priority;
       const payload = parsePayload(item.payload);
       if (payload.type === 'alert') {
+        // Parked before any attempt: it must not take the breaker's probe, which only an answer ends.
+        if (!this.d.alertSender) {
+          this.park(item, 'this destination has no alertUrl');
+          continue;
+        }
         alert = item;
         break;
       }
