@@ -10,6 +10,7 @@ import { isMedgeError } from '../errors.js';
 import { buildVolume } from '../imaging/build-volume.js';
 import type { Volume } from '../imaging/volume.js';
 import { buildResults } from './build-results.js';
+import { subtypeIndex } from './key-image-palette.js';
 import { unpackBinaryFrame } from './seg-bits.js';
 import type { ResultsInput } from './types.js';
 
@@ -74,6 +75,17 @@ test('two findings: SEG frames where each mask has voxels, bits equal to the mas
   assert.equal(sc.string('x00280301'), 'YES');
   assert.equal(sc.uint16('x00280011'), N);
   assert.ok(sc.uint16('x00280010')! > N, 'banner and caption bands above and below the slice');
+  // PALETTE COLOR: one 8-bit index per pixel; the outlines use their subtypes' reserved entries.
+  assert.equal(sc.string('x00280004'), 'PALETTE COLOR');
+  assert.equal(sc.uint16('x00280002'), 1);
+  assert.equal(sc.uint16('x00280100'), 8);
+  assert.deepEqual([0, 1, 2].map((i) => sc.uint16('x00281101', i)), [256, 0, 16]);
+  const scPx = sc.elements.x7fe00010!;
+  const indices = new Uint8Array(sc.byteArray.buffer, sc.byteArray.byteOffset + scPx.dataOffset, scPx.length);
+  assert.equal(indices.length, N * sc.uint16('x00280010')!);
+  const used = new Set(indices);
+  assert.ok(used.has(subtypeIndex('subdural')), 'the subdural outline is drawn');
+  assert.ok(!used.has(subtypeIndex('intraparenchymal')), 'the other finding is on another slice');
   assert.equal(sc.elements.x00082112!.items![0]!.dataSet!.string('x00081155'), volume.sources[1]!.sopInstanceUid, 'first slice of the largest cross-section');
   const sr = parse(out.sr);
   assert.equal(sr.string('x00080060'), 'SR');

@@ -36,8 +36,8 @@ export const GLYPH_HEIGHT = 7;
 export const CELL_WIDTH = GLYPH_WIDTH + 1;
 export const CELL_HEIGHT = GLYPH_HEIGHT + 1;
 
-/** An RGB image, 3 bytes per pixel, rows top first. */
-export interface RgbImage {
+/** An indexed-colour image, one palette index (byte) per pixel, rows top first. */
+export interface IndexedImage {
   width: number;
   height: number;
   pixels: Uint8Array;
@@ -52,8 +52,11 @@ function glyph(ch: string): readonly number[] {
   return GLYPHS[ch.toUpperCase()] ?? GLYPHS['?']!;
 }
 
-/** Draws `text` with its top-left corner at (x, y), each font pixel a scale x scale square; clipped to the image. */
-export function drawText(img: RgbImage, x: number, y: number, text: string, rgb: readonly [number, number, number], scale = 1): void {
+/**
+ * Draws `text` in palette index `index` with its top-left corner at (x, y), each font pixel a
+ * scale x scale square; clipped to the image.
+ */
+export function drawText(img: IndexedImage, x: number, y: number, text: string, index: number, scale = 1): void {
   for (let c = 0; c < text.length; c++) {
     const rowsBits = glyph(text[c]!);
     const gx = x + c * CELL_WIDTH * scale;
@@ -61,24 +64,18 @@ export function drawText(img: RgbImage, x: number, y: number, text: string, rgb:
       const bits = rowsBits[r]!;
       for (let b = 0; b < GLYPH_WIDTH; b++) {
         if (((bits >> (GLYPH_WIDTH - 1 - b)) & 1) === 0) continue;
-        fillRect(img, gx + b * scale, y + r * scale, scale, scale, rgb);
+        fillRect(img, gx + b * scale, y + r * scale, scale, scale, index);
       }
     }
   }
 }
 
-/** Fills a rectangle, clipped to the image. */
-export function fillRect(img: RgbImage, x: number, y: number, w: number, h: number, rgb: readonly [number, number, number]): void {
+/** Fills a rectangle with palette index `index`, clipped to the image. */
+export function fillRect(img: IndexedImage, x: number, y: number, w: number, h: number, index: number): void {
   const x0 = Math.max(0, x);
   const y0 = Math.max(0, y);
   const x1 = Math.min(img.width, x + w);
   const y1 = Math.min(img.height, y + h);
-  for (let yy = y0; yy < y1; yy++) {
-    for (let xx = x0; xx < x1; xx++) {
-      const o = (yy * img.width + xx) * 3;
-      img.pixels[o] = rgb[0];
-      img.pixels[o + 1] = rgb[1];
-      img.pixels[o + 2] = rgb[2];
-    }
-  }
+  if (x1 <= x0) return;
+  for (let yy = y0; yy < y1; yy++) img.pixels.fill(index, yy * img.width + x0, yy * img.width + x1);
 }
