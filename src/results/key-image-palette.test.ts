@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GREY_LEVELS, INDEX, paletteElements, paletteRgb, PALETTE_ENTRIES, subtypeIndex, windowIndexLut } from './key-image-palette.js';
+import { BRAIN_WINDOW, GREY_LEVELS, INDEX, paletteElements, paletteRgb, PALETTE_ENTRIES, subtypeIndex, windowIndexLut } from './key-image-palette.js';
 import { SUBTYPE_COLOURS } from './ich-codes.js';
 
 const entry = (rgb: Uint8Array, i: number) => [rgb[3 * i]!, rgb[3 * i + 1]!, rgb[3 * i + 2]!];
@@ -47,5 +47,19 @@ test('descriptors say 256 entries from pixel value 0 at 16 bits (US); data is th
     const words = Buffer.from(data.value as Uint8Array);
     assert.equal(words.length, 2 * PALETTE_ENTRIES);
     for (let i = 0; i < PALETTE_ENTRIES; i++) assert.equal(words.readUInt16LE(2 * i), rgb[3 * i + c]! * 257);
+  }
+});
+
+test('for integer HU, the ramp entry shows the grey of the 8-bit linear window (PS3.3 C.11.2.1.2.1): nothing lost against RGB', () => {
+  const { center: c, width: w } = BRAIN_WINDOW;
+  const lut = windowIndexLut(c, w);
+  const rgb = paletteRgb();
+  const lo = c - 0.5 - (w - 1) / 2;
+  const hi = c - 0.5 + (w - 1) / 2;
+  for (let hu = -1100; hu <= 3000; hu++) {
+    const grey8 = hu <= lo ? 0 : hu > hi ? 255 : Math.round(((hu - (c - 0.5)) / (w - 1) + 0.5) * 255);
+    const i = lut[hu + 32768]!;
+    assert.ok(i < GREY_LEVELS);
+    assert.equal(rgb[3 * i], grey8, `HU ${hu}`);
   }
 });

@@ -3,7 +3,7 @@ import { TS } from '../dicom/uids.js';
 import type { Vec3, Volume } from '../imaging/volume.js';
 import { CODES, SUBTYPE_WORDS } from './ich-codes.js';
 import { CELL_HEIGHT, drawText, fillRect, textWidth, type IndexedImage } from './key-image-font.js';
-import { INDEX, paletteElements, subtypeIndex, windowIndexLut } from './key-image-palette.js';
+import { BRAIN_WINDOW, INDEX, paletteElements, subtypeIndex, windowIndexLut } from './key-image-palette.js';
 import { algorithmName, codeSequence, commonElements, dateTime, SERIES_NUMBERS, type Provenance } from './result-modules.js';
 import type { ResultsContext } from './results-context.js';
 import { NOT_FOR_DIAGNOSIS, round1, type ReportedFinding } from './sr-document.js';
@@ -11,8 +11,7 @@ import { NOT_FOR_DIAGNOSIS, round1, type ReportedFinding } from './sr-document.j
 /** Secondary Capture Image Storage (PS3.4 B.5, PS3.3 A.8.1). */
 export const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
 
-/** Brain window (the usual non-contrast head CT window), HU. */
-export const BRAIN_WINDOW = { center: 40, width: 80 } as const;
+export { BRAIN_WINDOW } from './key-image-palette.js';
 
 export interface KeyImageInput {
   ctx: ResultsContext;

@@ -9,6 +9,7 @@ import { realData } from '../../test/helpers/real-data.js';
 import { defaultAnalyzers } from '../analyzers/default-analyzers.js';
 import type { AnalysisResult, Analyzer } from '../analyzers/types.js';
 import { readFileMeta } from '../dicom/part10.js';
+import { compressForSend, JPEG_LS_LOSSLESS } from '../dicom/transcode.js';
 import { buildVolume } from '../imaging/build-volume.js';
 import type { Volume } from '../imaging/volume.js';
 import { renderHeadPhantom } from '../phantom/render.js';
@@ -225,6 +226,11 @@ test('5 mm phantom with four subtypes: SR, SEG and key image pass dciodvfy and r
   console.log(`# dciodvfy warnings: ${v.warnings.join(' | ') || 'none'}`);
   assert.deepEqual(v.errors, []);
   checkPositive(a, readBack(v.paths) as unknown as ReadBack);
+  // On the wire (issue 5): one 8-bit index channel in JPEG-LS lossless (65 KB here; as RGB: 886 KB -> 239 KB).
+  const sent = compressForSend(objects.keyImage!)!;
+  assert.equal(sent.transferSyntaxUid, JPEG_LS_LOSSLESS);
+  console.log(`# key image on the wire: ${objects.keyImage!.length} B -> ${sent.part10.length} B JPEG-LS`);
+  assert.ok(sent.part10.length < 100_000, `key image sent in ${sent.part10.length} B`);
 });
 
 test('250-slice 0.625 mm phantom with a bleed: objects valid, built well under 200 ms', { skip, timeout: 600_000 }, async () => {
