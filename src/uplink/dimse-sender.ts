@@ -6,6 +6,8 @@ import type { Logger } from '../observability/log.js';
 import { storeFiles, type StoreFileResult } from '../dimse/scu.js';
 import type { ScuTlsOptions } from '../dimse/scu-association.js';
 import { statusHex } from '../dimse/status.js';
+import { CONVERTIBLE } from '../dimse/scu-convert.js';
+import { STORAGE_SOP_CLASSES } from '../dicom/sop-classes.js';
 import type { InstanceOutcome, PreparedInstance, UplinkSender } from './uplink-sender.js';
 
 export interface DimseSenderOptions {
@@ -20,6 +22,7 @@ export interface DimseSenderOptions {
   log?: Logger;
 }
 
+const NO_CONTEXT = 'MEDGE_ERR_DIMSE_NO_CONTEXT';
 /** Instances per association (PS3.8: one association per batch; the SCU re-associates if it is lost). */
 const DIMSE_BATCH = 32;
 /** Codes of a lost or refused association: the batch failed as a whole. */
@@ -36,7 +39,12 @@ const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/;
  */
 export function createDimseSender(o: DimseSenderOptions): UplinkSender {
   const target = `${o.calledAe}@${o.host}:${o.port}${o.tls ? ' (TLS)' : ''}`;
-  /** SOP class | transfer syntax pairs the peer accepted no context for: later results go uncompressed at once. */
+  /**
+   * SOP class | transfer syntax pairs the peer refused while it took the SOP class uncompressed:
+   * later results go uncompressed at once. A SOP class refused in every syntax is not recorded,
+   * so that once the peer accepts it (retry after a change of its configuration) results go
+   * compressed again.
+   */
   const refused = new Set<string>();
   const refusalKey = (b: PreparedInstance) => `${b.payload.sopClass}|${b.transferSyntaxUid}`;
 
@@ -69,13 +77,15 @@ export function createDimseSender(o: DimseSenderOptions): UplinkSender {
         const first = batch.map((b) => ({ b, data: b.uncompressed && refused.has(refusalKey(b)) ? b.uncompressed : b.part10 }));
         const { results, bytes } = await send(dir, first);
         let total = bytes;
-        const again = first.filter(({ b, data }) => b.uncompressed && data !== b.uncompressed && results.get(b)?.error?.code === 'MEDGE_ERR_DIMSE_NO_CONTEXT');
+        const again = first.filter(({ b, data }) => b.uncompressed && data !== b.uncompressed && results.get(b)?.error?.code === NO_CONTEXT);
         if (again.length > 0) {
-          for (const { b } of again) refused.add(refusalKey(b));
           o.log?.info({ event: 'uplink-dimse-uncompressed', target, items: again.length }, 'the peer refused the compressed transfer syntax; results sent uncompressed');
           try {
             const second = await send(dir, again.map(({ b }) => ({ b, data: b.uncompressed! })));
-            for (const [b, r] of second.results) results.set(b, r);
+            for (const [b, r] of second.results) {
+              results.set(b, r);
+              if (r.error?.code !== NO_CONTEXT) refused.add(refusalKey(b));
+            }
             total += second.bytes;
           } catch (err) {
             // The first association's outcomes stand; only these are retried.
@@ -84,7 +94,10 @@ export function createDimseSender(o: DimseSenderOptions): UplinkSender {
         }
         const sentUncompressed = new Set(first.filter(({ b, data }) => data === b.uncompressed).map(({ b }) => b).concat(again.map(({ b }) => b)));
         const outcomes = batch.map((b): InstanceOutcome => {
-          const outcome = outcomeOf(b.item.id, results.get(b), target);
+          const r = results.get(b);
+          const outcome = outcomeOf(b, r, target);
+          // No accepted context: no C-STORE was sent, no byte of it left.
+          if (r?.error?.code === NO_CONTEXT) return { ...outcome, bytes: 0 };
           return sentUncompressed.has(b) ? { ...outcome, bytes: b.uncompressed!.length } : outcome;
         });
         return { outcomes, bytesSent: total };
@@ -97,17 +110,34 @@ export function createDimseSender(o: DimseSenderOptions): UplinkSender {
   };
 }
 
-function outcomeOf(id: number, r: StoreFileResult | undefined, target: string): InstanceOutcome {
+function outcomeOf(b: PreparedInstance, r: StoreFileResult | undefined, target: string): InstanceOutcome {
+  const id = b.item.id;
   if (!r) return { id, status: 'failed', retryable: true, reason: `${target}: no result for this instance` };
   if (r.ok) return { id, status: 'stored' };
   const e = r.error;
+  const sopClass = sopClassName(b.payload.sopClass);
   if (r.status !== undefined) {
     // PS3.4 Annex B.2.3: A7xx out of resources may pass; A9xx, Cxxx, 0122 (SOP class not supported), 0124 (refused) will not.
     const retryable = (r.status & 0xff00) === 0xa700;
-    return { id, status: 'failed', retryable, reason: `${target} refused the instance: C-STORE status ${statusHex(r.status)}${e?.fields.errorComment ? ` (${String(e.fields.errorComment)})` : ''}` };
+    return { id, status: 'failed', retryable, reason: `${target} refused the instance of SOP class ${sopClass}: C-STORE status ${statusHex(r.status)}${e?.fields.errorComment ? ` (${String(e.fields.errorComment)})` : ''}` };
   }
-  if (e?.code === 'MEDGE_ERR_DIMSE_NO_CONTEXT') return { id, status: 'failed', retryable: false, reason: `${target} accepts no presentation context for SOP class ${String(e.fields.sopClassUid)} in this transfer syntax` };
+  if (e?.code === NO_CONTEXT) {
+    // The SCU offers every SOP class in Explicit and Implicit VR Little Endian besides the file's
+    // own syntax (PS3.8 9.3.2.2), so an uncompressed file without a context means the peer
+    // rejected the SOP class itself (PS3.8 9.3.3.2 result 3, abstract syntax not supported).
+    const ts = String(e.fields.transferSyntaxUid ?? '');
+    const reason = CONVERTIBLE.has(ts)
+      ? `${target} refuses SOP class ${sopClass}: no accepted presentation context for it, even in Explicit or Implicit VR Little Endian`
+      : `${target} accepts SOP class ${sopClass} in no transfer syntax this file can be sent in: no accepted presentation context for ${ts}, and the node does not convert it`;
+    return { id, status: 'failed', retryable: false, reason };
+  }
   return { id, status: 'failed', retryable: true, reason: `${target}: ${e?.message ?? 'failed'}` };
+}
+
+/** A SOP class UID with its dcmtk name where it is a standard storage class (UIDs only: no patient data). */
+function sopClassName(uid: string): string {
+  const name = STORAGE_SOP_CLASSES.get(uid);
+  return name ? `${uid} (${name})` : uid;
 }
 
 /** The association could not carry the batch: a retryable network error, or a refusal a person must fix. */
