@@ -226,7 +226,7 @@ test('5 mm phantom with four subtypes: SR, SEG and key image pass dciodvfy and r
   console.log(`# dciodvfy warnings: ${v.warnings.join(' | ') || 'none'}`);
   assert.deepEqual(v.errors, []);
   checkPositive(a, readBack(v.paths) as unknown as ReadBack);
-  // On the wire (issue 5): one 8-bit index channel in JPEG-LS lossless (65 KB here; as RGB: 886 KB -> 239 KB).
+  // On the wire (issue 5): one 8-bit index channel in JPEG-LS lossless, 65 KB here (an RGB key image: 886 KB -> 241 KB).
   const sent = compressForSend(objects.keyImage!)!;
   assert.equal(sent.transferSyntaxUid, JPEG_LS_LOSSLESS);
   console.log(`# key image on the wire: ${objects.keyImage!.length} B -> ${sent.part10.length} B JPEG-LS`);
