@@ -40,6 +40,8 @@ export interface OrthancOptions {
   startTimeoutMs?: number;
   /** HTTP basic authentication: enables AuthenticationEnabled with this one RegisteredUsers entry. */
   credentials?: { user: string; password: string };
+  /** Where the instance's temporary directory (storage, index, configuration) is made; default os.tmpdir(). '/dev/shm' keeps it in memory. */
+  parentDir?: string;
 }
 
 export interface OrthancInstance {
@@ -78,7 +80,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
 
 async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
   const plugin = findDicomWebPlugin();
-  const dir = await mkdtemp(join(tmpdir(), 'medge-orthanc-'));
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'medge-orthanc-'));
   const [httpPort, dicomPort] = await freePorts(2);
   const aeTitle = options.aeTitle ?? 'ORTHANC';
   const servers: Record<string, string[]> = {};
