@@ -174,11 +174,8 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
         }
       }
     }
-    // Cheap size check before anything else: most groups are noise specks.
-    let ml = 0;
-    for (let t = 0; t < tail; t++) ml += g.voxelMl[(queue[t]! / n) | 0]!;
-    if (ml < ICH.minFindingMl * 0.5) continue;
-    // Regrow into the band, in-plane, at most growSteps pixels.
+    // Regrow into the band, in-plane, at most growSteps pixels. (Before the size check: a thin
+    // subdural of 1.5-2 mm has most of its voxels in the band, and only a few seeds just deeper.)
     let levelEnd = tail;
     head = 0;
     for (let step = 0; step < growSteps && head < tail; step++) {
@@ -205,6 +202,10 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
         }
       }
     }
+    // Cheap size check before the measures: most groups are noise specks.
+    let ml = 0;
+    for (let t = 0; t < tail; t++) ml += g.voxelMl[(queue[t]! / n) | 0]!;
+    if (ml < ICH.minFindingMl * 0.5) continue;
     components.push(measure(g, skull, smooth, queue.slice(0, tail), midline, label, id, backgroundHu));
   }
   return { components, backgroundHu, calcVoxels };

@@ -106,6 +106,30 @@ test('phantom: 0.625 mm slices with 8 HU noise, 0.5 mL frontal bleed; 20 degree 
   assert.equal(b.findings[0]!.side, 'left');
 });
 
+/** The bench's cases (bench/lib/ich-cases.ts) that the filters of issue 3 were changed for, replayed. */
+function foundNear(r: ReturnType<typeof renderHeadPhantom>): boolean {
+  const t = r.truth.bleeds[0]!.centroidMm;
+  const a = analyzeIch(r.volume);
+  return a.status === 'positive' && a.findings.some((f) => Math.hypot(f.centroidMm![0] - t[0], f.centroidMm![1] - t[1], f.centroidMm![2] - t[2]) <= 15);
+}
+
+test('phantom: a 1.9 mm thick subdural (0.77 mL, 2.5 mm slices) and a temporal epidural at the skull base (0.81 mL) are found', () => {
+  // Seed 1128 #138: its voxels lie in the partial-volume band; only its partial-volume estimate counts it.
+  assert.ok(foundNear(renderHeadPhantom({ seed: 785586354, sliceThickness: 2.5, tiltDegrees: 22.1, noiseHu: 4.9, headScale: 1.06, shapeVariation: 0.05,
+    bleeds: [{ subtype: 'subdural', volumeMl: 0.768, location: 'occipital', side: 'right' }], confounders: { pinealCalcification: true, beamHardening: true } })));
+  // Seed 20261128 #64: 9 HU brighter next to the bone than deeper, under the skull-base limit of 11.
+  assert.ok(foundNear(renderHeadPhantom({ seed: 1147410138, sliceThickness: 1.25, noiseHu: 5, headScale: 0.94, shapeVariation: 0.05,
+    bleeds: [{ subtype: 'epidural', volumeMl: 0.808, location: 'temporal', side: 'right' }] })));
+});
+
+test('phantom: 0.625 mm slices tilted 24.9 degrees, no bleed: the bright rim at the skull base is not a finding', () => {
+  // Seed 1128 #258: a 0.8 mL group against the table, 20 HU above a 40 HU rim, was reported.
+  const { volume } = renderHeadPhantom({ seed: 2052227081, sliceThickness: 0.625, tiltDegrees: 24.9, noiseHu: 6.5, headScale: 0.94, shapeVariation: 0.05 });
+  const a = analyzeIch(volume);
+  assert.equal(a.status, 'negative');
+  assert.ok(a.rejected.some((g) => g.reason === 'bright-rim'));
+});
+
 test('phantom: no bleed, tilted 15 degrees, noise 6 HU and every confounder: negative', () => {
   const { volume } = renderHeadPhantom({ seed: 26, noiseHu: 6, tiltDegrees: 15, confounders: { pinealCalcification: true, choroidPlexusCalcification: true, beamHardening: true, falxCalcification: true } });
   assert.equal(analyzeIch(volume).status, 'negative');

@@ -20,22 +20,43 @@ export interface IchTimings {
   total: number;
 }
 
+/** A group's features with what the filters weigh them against (no voxels). */
+export type GroupFeatures = Omit<Component, 'voxels'> & {
+  centroidMm: Vec3;
+  /** Height of the centroid in the cavity: 0 at the bottom, 1 at the vertex. */
+  base: number;
+  /** Span of the group's first working slab, mm. */
+  slabMm: number;
+  /** Brain background of the series, HU. */
+  backgroundHu: number;
+};
+
 export interface IchAnalysis extends AnalysisResult {
   timingsMs: IchTimings;
   /** Features of every reported finding, same order (for tests and tuning; no voxels). */
-  features: Omit<Component, 'voxels'>[];
+  features: GroupFeatures[];
   /** Groups of at least 0.1 mL that a filter removed, with the filter (for tuning and audits). */
-  rejected: (Omit<Component, 'voxels'> & { reason: string })[];
+  rejected: (GroupFeatures & { reason: string })[];
 }
 
 /** Why a group is not reported (null: it is). `base`: 0 at the bottom of the cavity, 1 at the vertex. */
-function rejection(c: Component, backgroundHu: number, base: number, slabMm: number): string | null {
-  if (c.volumeMl < ICH.minFindingMl) return 'small';
+export function rejection(c: Omit<Component, 'voxels'>, backgroundHu: number, base: number, slabMm: number): string | null {
+  // Faint blood whose voxels hover about the seed threshold (thin sulcal blood, a small bleed
+  // averaged over a thick slice): few voxels are counted, but what the group holds (partial-volume
+  // estimate) and how far it stands above the brain around it are a bleed's (ICH.faintSulcalMinMl).
+  const sulcal = c.bloodHu < ICH.smallMinBloodHu && c.pvVolumeMl >= ICH.faintSulcalMinMl && c.meanHu - c.ringHu >= ICH.faintLocalContrastHu;
+  // (A layer lying wholly against the table is counted by its partial-volume estimate: most of a
+  // thin subdural lies in the first working pixel, dimmed under the blood range by the mix.)
+  const layer = c.contactFraction >= ICH.layerMinContact && c.pvVolumeMl >= ICH.minFindingMl;
+  if (c.volumeMl < ICH.minFindingMl && !layer && !sulcal) return 'small';
   if (c.meanHu - backgroundHu < ICH.minContrastHu) return 'contrast';
   if (c.meanHu - c.ringHu < ICH.minLocalContrastHu) return 'local-contrast';
   // Thin layers hugging the table are what bone blooming looks like when they are brighter than a
   // thin layer of clot can be (partial volume dims it) or lie in a bright rim.
   if (c.contactFraction >= 0.5 && c.maxDistMm < ICH.minExtraAxialMm && (c.bloodHu >= ICH.thinLayerMaxBloodHu || c.ringHu >= ICH.thinLayerMaxRingHu)) return 'thin-layer';
+  // Against the table in a bright rim and not well above it: blooming and beam hardening at the
+  // tilted skull base of thin slices (ICH.brightRimHu).
+  if (c.contactFraction >= 0.5 && c.ringHu >= ICH.brightRimHu && c.meanHu - c.ringHu < ICH.faintLocalContrastHu) return 'bright-rim';
   // A thin layer in one working slice with bone over most of it in the next: partial volume of a
   // horizontal bone surface (skull floor, vertex) through the slab.
   // (Thin slabs only: with thick slices a convexity bleed under the curving skull is one or two slices.)
@@ -50,14 +71,14 @@ function rejection(c: Component, backgroundHu: number, base: number, slabMm: num
   // a mL or more is as faint but stands well above the brain around it: streaks stay under 20 HU.)
   // (From faintLargeMl up a little less local contrast suffices: streaks that long stay far lower.)
   const faintLc = c.pvVolumeMl >= ICH.faintLargeMl ? ICH.faintLargeLocalContrastHu : ICH.faintLocalContrastHu;
-  if (c.bloodHu < ICH.smallMinBloodHu && (c.pvVolumeMl < ICH.faintMaxMl || (c.meanHu < ICH.bloodLoHu + 1 && c.meanHu - c.ringHu < faintLc))) return 'faint';
+  if (c.bloodHu < ICH.smallMinBloodHu && ((c.pvVolumeMl < ICH.faintMaxMl && !sulcal) || (c.meanHu < ICH.bloodLoHu + 1 && c.meanHu - c.ringHu < faintLc))) return 'faint';
   // Small, deep, away from the table and either in the ventricles or astride the midline: the
   // choroid plexus and the pineal when they are dense but not calcified enough (under calcHu) to be
   // excluded; they come in a symmetric pair or sit on the midline behind the third ventricle.
   if (c.pvVolumeMl < ICH.deepMimicMaxMl && c.contactFraction === 0 && c.maxDistMm >= ICH.deepMimicMinDepthMm &&
     (c.csfNear >= 0.5 || Math.min(c.plusX, c.minusX) >= 0.3 * Math.max(c.plusX, c.minusX))) return 'deep-mimic';
   // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
-  if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= 8 || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
+  if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= ICH.baseMaxTableGradientHu || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
   return null;
 }
 
@@ -93,7 +114,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
   const box = cavityBox(g, skull);
   const rowSign = v.rowDirection[0] >= 0 ? 1 : -1;
   const findings: Finding[] = [];
-  const features: Omit<Component, 'voxels'>[] = [];
+  const features: GroupFeatures[] = [];
   const widthMidlinePx = 30 / g.sx;
   const up = v.normal[2] >= 0;
   const baseLevel = (k: number): number => {
@@ -101,14 +122,15 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
     return up ? h : 1 - h;
   };
   const rejected: IchAnalysis['rejected'] = [];
+  const describe = (c: Component): GroupFeatures => {
+    const { voxels: _v, ...rest } = c;
+    void _v;
+    return { ...rest, centroidMm: centroid(v, g, c), base: baseLevel(c.ck), slabMm: g.span[c.k0]!, backgroundHu: det.backgroundHu };
+  };
   for (const c of det.components) {
     const why = rejection(c, det.backgroundHu, baseLevel(c.ck), g.span[c.k0]!);
     if (why) {
-      if (c.volumeMl >= 0.1) {
-        const { voxels: _v, ...rest } = c;
-        void _v;
-        rejected.push({ reason: why, ...rest });
-      }
+      if (c.volumeMl >= 0.1) rejected.push({ reason: why, ...describe(c) });
       continue;
     }
     const subtype = classify(c, box, midline, v.normal[2] >= 0, v.columnDirection[1] >= 0);
@@ -125,9 +147,7 @@ export function analyzeIch(v: Volume, now: () => number = () => performance.now(
     };
     if (subtype === 'subdural' || subtype === 'epidural') finding.maxThicknessMm = round(c.maxDistMm, 1);
     findings.push(finding);
-    const { voxels: _v, ...rest } = c;
-    void _v;
-    features.push(rest);
+    features.push(describe(c));
   }
   const shift = midlineShift(g, skull, smooth, midline);
   const t5 = now();

@@ -34,6 +34,8 @@ export const ICH = {
   minCavityCm2: 2,
   /** Smallest finding reported, mL: below the 0.4 mL the goals are set for, where veins and noise live. */
   minFindingMl: 0.25,
+  /** ... counted by the partial-volume estimate for a layer with this fraction of its voxels against the table. */
+  layerMinContact: 0.9,
   /** Mean denoised HU of a finding minus the brain background must be at least this. */
   minContrastHu: 16,
   /** ... and minus its own surroundings (2-6 mm ring): beam hardening and cupping raise both. */
@@ -43,6 +45,12 @@ export const ICH = {
   minExtraAxialMm: 4.5,
   thinLayerMaxBloodHu: 79,
   thinLayerMaxRingHu: 35,
+  /** Groups against the table (half their voxels) in surroundings this bright that stand less than
+   *  faintLocalContrastHu above them are not reported, whatever their thickness: every such group
+   *  that passed the other filters on seeds 1128 and 20261128 (600 cases) was false, at the tilted
+   *  skull base of 0.625 mm series (rim 39.9-40.5 HU, 19.2-20.6 HU above it); convexity subarachnoid
+   *  blood against the table lies in rims of at most 33.9 HU. */
+  brightRimHu: 37,
   /** A component against the table whose part next to the bone is this much brighter than its deeper part is bone blooming
    *  (>= 19.6 HU on negatives; thin convexity epidurals of 0.7-1 mL reach 13.7 HU, so 13 missed them). */
   maxTableGradientHu: 16,
@@ -52,6 +60,10 @@ export const ICH = {
   /** ... and larger groups whose mean is under the seed threshold need this local contrast
    *  (sulcal subarachnoid blood 23-26 HU; beam-hardening streaks at most 19.4 over 150 negatives). */
   faintLocalContrastHu: 22,
+  /** ... which also lets faint groups from this partial-volume size up pass under faintMaxMl and under
+   *  minFindingMl of counted voxels (sulcal SAH of 0.46-0.8 mL: 22.1-23.5 HU; faint groups of
+   *  0.3-0.6 mL on 600 negatives of seeds 1128 and 20261128 and the real GE series: at most 20.8 HU). */
+  faintSulcalMinMl: 0.3,
   /** ... or 20 HU from faintLargeMl up (parietal sulcal SAH of 3 mL: 20.9 HU; faint groups of 1 mL or
    *  more on 300 negatives of seeds 20261128 and 4242: at most 16.1 HU). */
   faintLargeMl: 2,
@@ -63,4 +75,8 @@ export const ICH = {
   deepMimicMinDepthMm: 30,
   /** At the skull base a finding must stand this far above its surroundings. */
   baseLocalContrastHu: 22,
+  /** ... and its part next to the bone must be less than this much brighter than its deeper part
+   *  (temporal epidurals of 0.8-1.4 mL: 9.0-9.1 HU; skull-base groups of the negatives that clear
+   *  the other base rules: 13.3 HU or more, the real GE series included). */
+  baseMaxTableGradientHu: 11,
 } as const;
