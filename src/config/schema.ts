@@ -52,6 +52,11 @@ export interface MedgeConfig {
     geometrySettleMs: number;
     /** Worker threads running analyses (ingest stays on the main thread). */
     workers: number;
+    /**
+     * CPU priority of the analysis threads against ingest on the main thread: 'idle' (Linux
+     * SCHED_IDLE: they run only on CPU time nothing else wants), 'low' (nice 10), 'normal'.
+     */
+    workerPriority: 'idle' | 'low' | 'normal';
     /** Calling AE titles of emergency scanners: their series go first. */
     emergencyAeTitles: string[];
     /** Case-insensitive regular expressions matched on study and series description and protocol name: a match goes first. */
@@ -201,6 +206,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     quietMs: 5000,
     geometrySettleMs: 1000,
     workers: 1,
+    workerPriority: 'idle',
     emergencyAeTitles: [],
     priorityPatterns: ['stroke', 'trauma', 'code', 'hemorrhage', 'haemorrhage', 'ich'],
   },

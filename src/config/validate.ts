@@ -44,6 +44,7 @@ const CHECKS: Record<string, Check> = {
   'pipeline.quietMs': integer(100, 3_600_000),
   'pipeline.geometrySettleMs': integer(0, 3_600_000),
   'pipeline.workers': integer(1, 64),
+  'pipeline.workerPriority': oneOf('idle', 'low', 'normal'),
   'pipeline.emergencyAeTitles': (v) => (Array.isArray(v) && v.every((a) => aeTitle(a, '') === undefined) ? undefined : 'must be a list of AE titles'),
   'pipeline.priorityPatterns': (v) => {
     if (!Array.isArray(v) || !v.every((p) => typeof p === 'string')) return 'must be a list of regular expressions';

@@ -39,7 +39,7 @@ export interface PipelineDeps {
   analyzerModules?: AnalyzerModule[];
   /** Nice value of the worker threads, 0 to 19; default WORKER_NICE. */
   workerNice?: number;
-  /** Worker threads in Linux's SCHED_IDLE class (see worker-protocol.ts); default WORKER_SCHED_IDLE. */
+  /** Worker threads in Linux's SCHED_IDLE class (see worker-protocol.ts); default from config.workerPriority. */
   workerSchedIdle?: boolean;
   /** Run each worker's analysis once on a small phantom at start; default: with the shipped analyzers. */
   warmUp?: boolean;
@@ -113,8 +113,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     init: {
       analyzerModules: deps.analyzerModules,
       softwareVersion: deps.softwareVersion ?? packageVersion(),
-      nice: deps.workerNice ?? WORKER_NICE,
-      schedIdle: deps.workerSchedIdle ?? WORKER_SCHED_IDLE,
+      nice: deps.workerNice ?? (deps.config.workerPriority === 'normal' ? 0 : WORKER_NICE),
+      schedIdle: deps.workerSchedIdle ?? (deps.config.workerPriority ? deps.config.workerPriority === 'idle' : WORKER_SCHED_IDLE),
       // Only the shipped analyzers are warmed up: a plugin under test may loop or crash on purpose.
       warmUp: deps.warmUp ?? deps.analyzerModules === undefined,
     },
