@@ -1,4 +1,5 @@
 import { sliceOffset, type Grid } from './grid.js';
+import { linkTableLayers, type Group } from './link.js';
 import { chamferDistance, chamferWeights } from './morph.js';
 import { ICH } from './params.js';
 import { brainBackground, PROFILE_BINS, tableProfile } from './profile.js';
@@ -132,6 +133,8 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
   }
   const queue = new Int32Array(Math.min(N, 1 << 24));
   const components: Component[] = [];
+  const groups: Group[] = [];
+  const nearD = (ICH.bandMm + 1) * 10;
   const growSteps = Math.ceil((ICH.bandMm + 1) / Math.min(g.sx, g.sy));
   let id = 0;
   for (let s = 0; s < N; s++) {
@@ -202,11 +205,22 @@ export function detect(g: Grid, skull: Skull, smooth: Int16Array, midline: Midli
         }
       }
     }
-    // Cheap size check before the measures: most groups are noise specks.
+    // Cheap size check before the measures: most groups are noise specks. (Groups against the table
+    // are kept for linkTableLayers: a thin layer can be split into one small group per slab.)
     let ml = 0;
-    for (let t = 0; t < tail; t++) ml += g.voxelMl[(queue[t]! / n) | 0]!;
+    let near = false;
+    for (let t = 0; t < tail; t++) {
+      ml += g.voxelMl[(queue[t]! / n) | 0]!;
+      if (dist[queue[t]!]! <= nearD) near = true;
+    }
+    if (ml < ICH.minFindingMl * 0.5 && !near) continue;
+    groups.push({ id, voxels: queue.slice(0, tail) });
+  }
+  for (const gr of linkTableLayers(g, dist, label, groups, offs, nearD)) {
+    let ml = 0;
+    for (let t = 0; t < gr.voxels.length; t++) ml += g.voxelMl[(gr.voxels[t]! / n) | 0]!;
     if (ml < ICH.minFindingMl * 0.5) continue;
-    components.push(measure(g, skull, smooth, queue.slice(0, tail), midline, label, id, backgroundHu));
+    components.push(measure(g, skull, smooth, gr.voxels, midline, label, gr.id, backgroundHu));
   }
   return { components, backgroundHu, calcVoxels };
 }

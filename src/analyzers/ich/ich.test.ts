@@ -113,10 +113,14 @@ function foundNear(r: ReturnType<typeof renderHeadPhantom>): boolean {
   return a.status === 'positive' && a.findings.some((f) => Math.hypot(f.centroidMm![0] - t[0], f.centroidMm![1] - t[1], f.centroidMm![2] - t[2]) <= 15);
 }
 
-test('phantom: a 1.9 mm thick subdural (0.77 mL, 2.5 mm slices) and a temporal epidural at the skull base (0.81 mL) are found', () => {
+test('phantom: thin subdurals (0.77 mL 1.9 mm thick; 1.2 mL 2.7 mm thick) and a temporal epidural at the skull base (0.81 mL) are found', () => {
   // Seed 1128 #138: its voxels lie in the partial-volume band; only its partial-volume estimate counts it.
   assert.ok(foundNear(renderHeadPhantom({ seed: 785586354, sliceThickness: 2.5, tiltDegrees: 22.1, noiseHu: 4.9, headScale: 1.06, shapeVariation: 0.05,
     bleeds: [{ subtype: 'subdural', volumeMl: 0.768, location: 'occipital', side: 'right' }], confounders: { pinealCalcification: true, beamHardening: true } })));
+  // Seed 4242 #90: 2.7 mm thick under the curving parietal skull, split into one group per slab
+  // (0.04-0.11 mL each) until linkTableLayers joined them.
+  assert.ok(foundNear(renderHeadPhantom({ seed: 729388770, sliceThickness: 2.5, noiseHu: 3.5, shapeVariation: 0.05,
+    bleeds: [{ subtype: 'subdural', volumeMl: 1.184, location: 'parietal', side: 'right' }] })));
   // Seed 20261128 #64: 9 HU brighter next to the bone than deeper, under the skull-base limit of 11.
   assert.ok(foundNear(renderHeadPhantom({ seed: 1147410138, sliceThickness: 1.25, noiseHu: 5, headScale: 0.94, shapeVariation: 0.05,
     bleeds: [{ subtype: 'epidural', volumeMl: 0.808, location: 'temporal', side: 'right' }] })));

@@ -77,8 +77,10 @@ export function rejection(c: Omit<Component, 'voxels'>, backgroundHu: number, ba
   // excluded; they come in a symmetric pair or sit on the midline behind the third ventricle.
   if (c.pvVolumeMl < ICH.deepMimicMaxMl && c.contactFraction === 0 && c.maxDistMm >= ICH.deepMimicMinDepthMm &&
     (c.csfNear >= 0.5 || Math.min(c.plusX, c.minusX) >= 0.3 * Math.max(c.plusX, c.minusX))) return 'deep-mimic';
-  // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter.
-  if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || c.nearHu - c.farHu >= ICH.baseMaxTableGradientHu || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
+  // Skull base (lowest 30 % of the cavity): beam hardening, sinuses and dense dura; stricter. A
+  // group there with no part deeper than band + 1 mm is the partial volume of the skull floor (a
+  // 0.6 mL layer of slabs joined by linkTableLayers; no bleed group like it on 900 cases).
+  if (base < 0.3 && (c.meanHu - c.ringHu < ICH.baseLocalContrastHu || Number.isNaN(c.farHu) || c.nearHu - c.farHu >= ICH.baseMaxTableGradientHu || c.bloodHu < ICH.smallMinBloodHu)) return 'skull-base';
   return null;
 }
 
