@@ -160,3 +160,9 @@ test('real GE head CT (tilted 18.5 deg, uneven spacing, -1500 outside the field)
   assert.deepEqual(ichApplies(v), { ok: true });
   assert.equal(analyzeIch(v).status, 'negative');
 });
+
+test('regression: a normal 192 x 192 head at 1.2 mm pixels stays negative (cross-slab linking joined its table partial volume into two 0.4 mL groups)', () => {
+  const { volume } = renderHeadPhantom({ seed: 3, rows: 192, columns: 192, pixelSpacing: 1.2, sliceThickness: 5, coverageMm: 100, bleeds: [] });
+  const r = analyzeIch(volume);
+  assert.equal(r.status, 'negative', JSON.stringify(r.features));
+});
