@@ -23,6 +23,9 @@ export const ORTHANC_AE = 'ORTHANC';
 export async function startReceiver(kind: ReceiverKind, medgeArgs: string[] = []): Promise<Receiver> {
   if (kind === 'medge') {
     const medge = await startMedge({ args: ['--ae-title', MEDGE_AE, ...medgeArgs] });
+    // The analysis workers warm up on a small phantom after start (about 0.5-1.4 s of CPU): wait
+    // for it, so that a round measures receiving and not the node's start-up.
+    await warmedUp(medge.httpUrl);
     return {
       kind,
       pid: medge.pid,
@@ -60,4 +63,15 @@ export async function qidoCount(httpUrl: string, studyUid: string, seriesUid: st
   if (!res.ok) throw new Error(`QIDO-RS HTTP ${res.status}: ${text.slice(0, 200)}`);
   const list = JSON.parse(text) as unknown[];
   return list.length;
+}
+
+/** Resolves once every analysis worker of the node reports its warm-up done (GET /api/health), or after 30 s. */
+async function warmedUp(httpUrl: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const health = (await (await fetch(`${httpUrl}/api/health`)).json()) as { pipeline?: { workers?: { warmUpMs?: number }[] } };
+    const workers = health.pipeline?.workers ?? [];
+    if (workers.length > 0 && workers.every((w) => w.warmUpMs !== undefined)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
