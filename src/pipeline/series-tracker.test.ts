@@ -182,3 +182,18 @@ test('series are tracked apart', () => {
   assert.deepEqual(ready.map((r) => r.seriesInstanceUid), ['s1']);
   assert.equal(tracker.size(), 1);
 });
+
+test('STOW-RS batches: a request that continues a series already stored waits the settle time for the next batch', () => {
+  const { tracker, ready, store, clock } = setup();
+  for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-1', protocol: 'stow', z: null });
+  tracker.released(transferKey('stow', 'req-1'), 'request-complete');
+  assert.equal(ready.length, 1, 'the first request: at once');
+  for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-2', protocol: 'stow', z: null });
+  tracker.released(transferKey('stow', 'req-2'), 'request-complete');
+  assert.equal(ready.length, 1, 'a continuation waits');
+  for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-3', protocol: 'stow', z: null });
+  tracker.released(transferKey('stow', 'req-3'), 'request-complete');
+  clock.advance(SETTLE);
+  assert.equal(ready.length, 2, 'one more analysis for both batches, not two');
+  assert.equal(ready[1]!.trigger, 'request-complete');
+});

@@ -12,7 +12,8 @@ import type { ReadyTrigger, SeriesReady } from './types.js';
  * - release of every association (DIMSE) or end of every STOW-RS request that brought instances of
  *   the series: ready at once, unless an expected count says more are to come. A sender that opens
  *   one association per instance would make every instance a "release": a release after a single
- *   instance of the series only arms the short settle timer;
+ *   instance of the series only arms the short settle timer, and so does the end of a STOW-RS
+ *   request that continues a series already in the index (a sender's next batch);
  * - geometry: the slices so far form a contiguous, evenly spaced run (slice-run.ts): ready after
  *   `geometrySettleMs` without a new instance;
  * - quiet: `quietMs` without a new instance, the fallback for senders that give no other signal.
@@ -61,6 +62,8 @@ interface Track {
   expected: number | null;
   transfers: Map<string, { instances: number; released: boolean }>;
   lastReceivedAt: number;
+  /** The index already held instances of the series when this track began: a continuation. */
+  continued: boolean;
   timer?: TimerHandle;
 }
 
@@ -71,13 +74,14 @@ export function createSeriesTracker(deps: TrackerDeps): SeriesTracker {
   const byTransfer = new Map<string, Set<string>>();
 
   function open(studyInstanceUid: string, seriesInstanceUid: string, current?: IngestOutcome): Track {
-    const track: Track = { studyInstanceUid, seriesInstanceUid, sops: new Set(), run: new SliceRun(), expected: null, transfers: new Map(), lastReceivedAt: 0 };
+    const track: Track = { studyInstanceUid, seriesInstanceUid, sops: new Set(), run: new SliceRun(), expected: null, transfers: new Map(), lastReceivedAt: 0, continued: false };
     for (const k of deps.known(seriesInstanceUid)) {
       // A new instance is counted below, as it arrives; a replaced one was here before.
       if (current && current.status === 'stored' && k.sopInstanceUid === current.sopInstanceUid) continue;
       track.sops.add(k.sopInstanceUid);
       track.lastReceivedAt = Math.max(track.lastReceivedAt, k.receivedAt);
       track.run.add(k.sopInstanceUid, k.imagePosition, k.imageOrientation);
+      track.continued = true;
     }
     tracks.set(seriesInstanceUid, track);
     return track;
@@ -157,7 +161,12 @@ export function createSeriesTracker(deps: TrackerDeps): SeriesTracker {
         t.released = true;
         if (moreExpected(track)) continue;
         if ([...track.transfers.values()].some((x) => !x.released)) continue;
-        if (t.instances > 1) ready(track, trigger);
+        // A STOW-RS request that continues a series already analysed is likely one of a sender's
+        // batches (4 requests of 50 made the series ready 4 times, each analysed over a 150 MB
+        // volume): the next batch gets the settle time to follow. A first request, and every DIMSE
+        // association, makes the series ready at once.
+        const batch = trigger === 'request-complete' && track.continued;
+        if (t.instances > 1 && !batch) ready(track, trigger);
         else arm(track, deps.geometrySettleMs, trigger);
       }
     },
