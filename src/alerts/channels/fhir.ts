@@ -1,4 +1,5 @@
 import { isMedgeError } from '../../errors.js';
+import type { AlertChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/log.js';
 import { buildFhirTransaction } from '../../results/fhir-bundle.js';
 import type { AlertChannel, AlertMessage, DeliveryReceipt } from '../types.js';
@@ -13,18 +14,12 @@ import { attemptSignal, DEFAULT_CHANNEL_TIMEOUT_MS, deliveryError, isPermanentHt
  * server found the Bundle invalid, and the same Bundle will not become valid.
  */
 
-export interface FhirChannelOptions {
-  id: string;
-  tier: number;
-  /** The server's base, e.g. https://fhir.example.org/r4 (no trailing path for the transaction). */
-  baseUrl: string;
-  /** Sent as Authorization: Bearer. */
-  bearerToken?: string;
-  /** Per attempt, ms; default 10 s. */
-  timeoutMs?: number;
+/** The channel's configuration (alerts.channels, type fhir: baseUrl without a trailing path for the transaction, optional bearer token; timeoutMs per attempt, default 10 s). */
+export type FhirChannelOptions = Omit<Extract<AlertChannelConfig, { type: 'fhir' }>, 'type'> & {
+  /** Wall clock, ms since the epoch. */
   now?: () => number;
   log?: Logger;
-}
+};
 
 export const FHIR_JSON = 'application/fhir+json';
 

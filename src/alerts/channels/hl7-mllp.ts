@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { isMedgeError } from '../../errors.js';
+import type { AlertChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/log.js';
 import { buildOruR01 } from '../../results/hl7-oru.js';
 import type { AlertChannel, AlertMessage, DeliveryReceipt } from '../types.js';
@@ -22,21 +23,12 @@ import { MllpDeframer, mllpFrame } from './mllp-framing.js';
  * bytes are not held back waiting for an ACK of the first ones.
  */
 
-export interface Hl7ChannelOptions {
-  id: string;
-  tier: number;
-  host: string;
-  port: number;
-  sendingApplication?: string;
-  sendingFacility?: string;
-  receivingApplication?: string;
-  receivingFacility?: string;
-  /** Per attempt (connect, send, ACK), ms; default 10 s. */
-  timeoutMs?: number;
+/** The channel's configuration (alerts.channels, type hl7; timeoutMs per attempt: connect, send, ACK; default 10 s). */
+export type Hl7ChannelOptions = Omit<Extract<AlertChannelConfig, { type: 'hl7' }>, 'type'> & {
   /** Wall clock, ms since the epoch (MSH-7 and the receipt). */
   now?: () => number;
   log?: Logger;
-}
+};
 
 export class Hl7MllpChannel implements AlertChannel {
   readonly type = 'hl7' as const;

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { AlertChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/log.js';
 import type { AlertChannel, AlertMessage, DeliveryReceipt } from '../types.js';
 import { attemptSignal, DEFAULT_CHANNEL_TIMEOUT_MS, deliveryError, isPermanentHttpStatus } from './delivery-error.js';
@@ -18,18 +19,12 @@ import { attemptSignal, DEFAULT_CHANNEL_TIMEOUT_MS, deliveryError, isPermanentHt
  * lost response produce.
  */
 
-export interface WebhookChannelOptions {
-  id: string;
-  tier: number;
-  url: string;
-  /** HMAC-SHA256 key. */
-  secret: string;
-  /** Per attempt, ms; default 10 s. */
-  timeoutMs?: number;
+/** The channel's configuration (alerts.channels, type webhook: url, HMAC-SHA256 secret; timeoutMs per attempt, default 10 s). */
+export type WebhookChannelOptions = Omit<Extract<AlertChannelConfig, { type: 'webhook' }>, 'type'> & {
   /** Wall clock, ms since the epoch (the timestamp header and the receipt). */
   now?: () => number;
   log?: Logger;
-}
+};
 
 export const WEBHOOK_HEADERS = {
   signature: 'x-medge-signature',
