@@ -50,6 +50,8 @@ export interface MedgeConfig {
     quietMs: number;
     /** A series whose slices form a contiguous run is ready after this long without a new instance, ms. */
     geometrySettleMs: number;
+    /** The end of a STOW-RS request makes its series ready after this long unless a next request continues it, ms. */
+    requestGraceMs: number;
     /** Worker threads running analyses (ingest stays on the main thread). */
     workers: number;
     /**
@@ -205,6 +207,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
   pipeline: {
     quietMs: 5000,
     geometrySettleMs: 1000,
+    requestGraceMs: 250,
     workers: 1,
     workerPriority: 'idle',
     emergencyAeTitles: [],

@@ -43,6 +43,7 @@ const CHECKS: Record<string, Check> = {
   'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'pipeline.quietMs': integer(100, 3_600_000),
   'pipeline.geometrySettleMs': integer(0, 3_600_000),
+  'pipeline.requestGraceMs': integer(0, 60_000),
   'pipeline.workers': integer(1, 64),
   'pipeline.workerPriority': oneOf('idle', 'low', 'normal'),
   'pipeline.emergencyAeTitles': (v) => (Array.isArray(v) && v.every((a) => aeTitle(a, '') === undefined) ? undefined : 'must be a list of AE titles'),

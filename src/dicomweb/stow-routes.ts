@@ -19,6 +19,8 @@ export interface StowDeps {
 }
 
 const DICOM = 'application/dicom';
+/** Parts of one request whose commit (fsync, rename, index) may run while later parts stream in. */
+const MAX_COMMITS_IN_FLIGHT = 16;
 const DICOM_JSON = 'application/dicom+json';
 
 /**
@@ -41,7 +43,9 @@ async function storeInstances(request: FastifyRequest<{ Params: { study?: string
   const { boundary, rootType } = checkContentType(request.headers['content-type']);
   const targetStudy = request.params.study;
   const ctx: IngestContext = { protocol: 'stow', associationId: request.id, remoteAddress: request.ip };
-  const results: PartResult[] = [];
+  // In order of the parts; a part being committed is a promise (see MAX_COMMITS_IN_FLIGHT).
+  const results: Array<PartResult | Promise<PartResult>> = [];
+  const committing = new Set<Promise<PartResult>>();
   let current: StowPart | undefined;
   let inPart = false;
   const started = Date.now();
@@ -64,12 +68,22 @@ async function storeInstances(request: FastifyRequest<{ Params: { study?: string
         if (current) await current.write(ev.chunk);
       } else {
         inPart = false;
-        if (current) results.push(await current.end());
+        if (current) {
+          // The answer waits for every part, not the next part for this one: its fsyncs run while
+          // the next part streams in (group commit), so a request pays the disk's latency about
+          // once instead of once per part. At most MAX_COMMITS_IN_FLIGHT wait at once.
+          const done = current.end();
+          results.push(done);
+          committing.add(done);
+          void done.finally(() => committing.delete(done));
+          if (committing.size >= MAX_COMMITS_IN_FLIGHT) await Promise.race(committing);
+        }
         current = undefined;
       }
     }
   } catch (err) {
     await current?.abort();
+    await Promise.all(committing);
     const e = isMedgeError(err) ? err : new MedgeError('MEDGE_ERR_INGEST_ABORTED', `the STOW-RS request body was cut off: ${(err as Error).message}`, {}, err);
     // Parts already stored stay stored and are reported; with none, the request is a bad request.
     if (results.length === 0) throw e;
@@ -77,7 +91,11 @@ async function storeInstances(request: FastifyRequest<{ Params: { study?: string
     deps.log.warn({ req: request.id, code: e.code, err: e.message }, 'STOW-RS body ended badly after some parts');
   }
   if (results.length === 0) throw new MedgeError('MEDGE_ERR_DICOMWEB_MULTIPART', 'the multipart/related body has no parts', {});
+  return sendAnswer(request, reply, deps, await Promise.all(results), targetStudy, started);
+}
 
+/** The dicom+json answer (PS3.18 10.5.3) once every part is settled, and the end of the request for the pipeline. */
+function sendAnswer(request: FastifyRequest, reply: FastifyReply, deps: StowDeps, results: PartResult[], targetStudy: string | undefined, started: number): FastifyReply {
   const answer = stowAnswer(results, urlsFor(request), targetStudy);
   const failed = results.filter((r) => !r.ok) as Extract<PartResult, { ok: false }>[];
   if (failed.length < results.length) deps.events?.emit('request-complete', { requestId: request.id, instances: results.length - failed.length });

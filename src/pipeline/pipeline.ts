@@ -93,6 +93,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     clock,
     quietMs: deps.config.quietMs,
     geometrySettleMs: deps.config.geometrySettleMs,
+    requestGraceMs: deps.config.requestGraceMs,
     known: (series) => knownStmt.all(series) as ReturnType<Parameters<typeof createSeriesTracker>[0]['known']>,
     onReceiving(track, first) {
       const p = first ? judge(first.outcome.signals, first.ctx.callingAe) : { priority: 0, reason: null };

@@ -7,6 +7,7 @@ import type { SeriesReady } from './types.js';
 
 const QUIET = 5000;
 const SETTLE = 1000;
+const GRACE = 250;
 const AXIAL = '1\\0\\0\\0\\1\\0';
 
 /** A tracker on a manual clock over an in-memory list of what "the index" holds. */
@@ -19,6 +20,7 @@ function setup() {
     clock,
     quietMs: QUIET,
     geometrySettleMs: SETTLE,
+    requestGraceMs: GRACE,
     known: (series) => indexed.get(series) ?? [],
     onReceiving: (t) => receiving.push(t.seriesInstanceUid),
     onReady: (r) => ready.push(r),
@@ -69,13 +71,32 @@ test('association release: ready at once; the same series on another open associ
   assert.equal(ready[0]!.instances, 8);
 });
 
-test('STOW-RS: the end of the request is the release', () => {
-  const { tracker, ready, store } = setup();
+test('STOW-RS: the end of the request is the release, after a short grace for a next batch', () => {
+  const { tracker, ready, store, clock } = setup();
   for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-1', protocol: 'stow', z: null });
+  const ended = clock.now();
   tracker.released(transferKey('dimse', 'req-1'), 'association-released');
   assert.equal(ready.length, 0, 'a DIMSE association of the same id is another transfer');
   tracker.released(transferKey('stow', 'req-1'), 'request-complete');
+  assert.equal(ready.length, 0, 'the grace runs');
+  clock.advance(GRACE);
   assert.equal(ready[0]?.trigger, 'request-complete');
+  assert.equal(ready[0]?.readyAt, ended + GRACE);
+});
+
+test('STOW-RS: a next request within the grace joins the same track; one analysis for both', () => {
+  const { tracker, ready, store, clock } = setup();
+  for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-1', protocol: 'stow', z: null });
+  tracker.released(transferKey('stow', 'req-1'), 'request-complete');
+  clock.advance(GRACE / 5);
+  for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-2', protocol: 'stow', z: null });
+  clock.advance(GRACE);
+  assert.equal(ready.length, 0, 'the grace of request 1 was cancelled by the new instances');
+  tracker.released(transferKey('stow', 'req-2'), 'request-complete');
+  clock.advance(GRACE);
+  assert.equal(ready.length, 1);
+  assert.equal(ready[0]!.instances, 6);
+  assert.equal(ready[0]!.trigger, 'request-complete');
 });
 
 test('a release is overruled by an expected count not yet reached; the quiet timer still ends it', () => {
@@ -187,7 +208,8 @@ test('STOW-RS batches: a request that continues a series already stored waits th
   const { tracker, ready, store, clock } = setup();
   for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-1', protocol: 'stow', z: null });
   tracker.released(transferKey('stow', 'req-1'), 'request-complete');
-  assert.equal(ready.length, 1, 'the first request: at once');
+  clock.advance(GRACE);
+  assert.equal(ready.length, 1, 'the first request: after the grace');
   for (let i = 0; i < 3; i++) store('s1', { assoc: 'req-2', protocol: 'stow', z: null });
   tracker.released(transferKey('stow', 'req-2'), 'request-complete');
   assert.equal(ready.length, 1, 'a continuation waits');

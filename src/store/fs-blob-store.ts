@@ -195,47 +195,84 @@ function dropBytes(list: Buffer[], n: number): Buffer[] {
  * Open handles of recently used destination directories, so that the directory fsync after each
  * rename is one call instead of open, fsync, close (a series is one directory). Like `knownDirs`,
  * this assumes directories are not removed and re-created while the store runs.
+ *
+ * Group commit: a directory fsync makes every rename done before it started durable, so a caller
+ * that arrives while one is running waits for the next one, which all such callers share. Four
+ * associations, or a STOW-RS request committing parts side by side, then pay about one directory
+ * fsync per round of renames instead of one each.
  */
-class DirHandles {
-  private readonly open = new Map<string, { handle: Promise<FileHandle>; users: number; evicted: boolean }>();
+export class DirHandles {
+  private readonly open = new Map<string, DirEntry>();
 
-  async sync(dir: string): Promise<void> {
+  constructor(private readonly openDir: (dir: string) => Promise<SyncHandle> = (dir) => open(dir, 'r')) {}
+
+  sync(dir: string): Promise<void> {
     let entry = this.open.get(dir);
     if (entry) {
       // Most recently used last.
       this.open.delete(dir);
       this.open.set(dir, entry);
     } else {
-      entry = { handle: open(dir, 'r'), users: 0, evicted: false };
+      entry = { handle: this.openDir(dir), users: 0, evicted: false, running: undefined, next: undefined };
       entry.handle.catch(() => undefined);
       this.open.set(dir, entry);
       if (this.open.size > DIR_HANDLES) this.evict(this.open.keys().next().value!);
     }
+    const e = entry;
+    if (!e.running) return this.run(dir, e);
+    // Started before our rename: it may not cover it. Share the one after it.
+    e.next ??= e.running.catch(() => undefined).then(() => {
+      e.next = undefined;
+      return this.run(dir, e);
+    });
+    return e.next;
+  }
+
+  private run(dir: string, entry: DirEntry): Promise<void> {
     entry.users++;
-    try {
-      await (await entry.handle).sync();
-    } catch (err) {
-      // A failed open or fsync is not cached: the next commit starts afresh.
-      if (this.open.get(dir) === entry) this.evict(dir);
-      throw err;
-    } finally {
-      entry.users--;
-      if (entry.evicted && entry.users === 0) closeQuietly(entry.handle);
-    }
+    const running = (async () => {
+      try {
+        await (await entry.handle).sync();
+      } catch (err) {
+        // A failed open or fsync is not cached: the next commit starts afresh.
+        if (this.open.get(dir) === entry) this.evict(dir);
+        throw err;
+      } finally {
+        entry.users--;
+        entry.running = undefined;
+        if (entry.evicted && entry.users === 0) closeQuietly(entry.handle);
+      }
+    })();
+    entry.running = running;
+    return running;
   }
 
   private evict(dir: string): void {
     const entry = this.open.get(dir)!;
     this.open.delete(dir);
     entry.evicted = true;
-    if (entry.users === 0) closeQuietly(entry.handle);
+    if (entry.users === 0 && !entry.next) closeQuietly(entry.handle);
   }
+}
+
+/** What DirHandles needs of an open directory (a FileHandle). */
+export type SyncHandle = Pick<FileHandle, 'sync' | 'close'>;
+
+interface DirEntry {
+  handle: Promise<SyncHandle>;
+  /** fsyncs running on the handle (0 or 1). */
+  users: number;
+  evicted: boolean;
+  /** The fsync running now. */
+  running: Promise<void> | undefined;
+  /** The fsync that starts when `running` ends, shared by everyone who asked meanwhile. */
+  next: Promise<void> | undefined;
 }
 
 /** Directory handles kept open (a few series arriving at once). */
 const DIR_HANDLES = 16;
 
-function closeQuietly(handle: Promise<FileHandle>): void {
+function closeQuietly(handle: Promise<SyncHandle>): void {
   handle.then((h) => h.close()).catch(() => undefined);
 }
 
