@@ -60,6 +60,24 @@ export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, to
   return parsed.kind === 'ok' ? { kind: 'ok', header: readHeader(parsed.dataSet) } : parsed;
 }
 
+/**
+ * The header of an image while its file is still arriving: parsed from a prefix that reaches
+ * Pixel Data, with the length check (`verify`) left for when the whole length is known. Anything
+ * else (no Pixel Data in the prefix, a deflated dataset) is 'need-more': parse it at the end.
+ */
+export function parseImageHeaderEarly(bytes: Buffer, transferSyntaxUid: string): { kind: 'ok'; header: InstanceHeader; verify(totalLength: number): void } | { kind: 'need-more' } {
+  if (transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian) return { kind: 'need-more' };
+  let parsed: DataSetParse;
+  try {
+    parsed = parseDataSetHeader(bytes, transferSyntaxUid, Number.MAX_SAFE_INTEGER);
+  } catch {
+    return { kind: 'need-more' };
+  }
+  if (parsed.kind !== 'ok' || !parsed.dataSet.elements[PIXEL_DATA]) return { kind: 'need-more' };
+  const ds = parsed.dataSet;
+  return { kind: 'ok', header: readHeader(ds), verify: (total) => checkLengths(ds, total) };
+}
+
 /** The dicom-parser DataSet up to Pixel Data (the whole one when `bytes` is the whole file), checked as above. */
 export function parseDataSetHeader(bytes: Buffer, transferSyntaxUid: string, totalLength: number): DataSetParse {
   const complete = bytes.length >= totalLength;

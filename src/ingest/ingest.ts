@@ -1,6 +1,6 @@
 import { MedgeError, toMedgeError } from '../errors.js';
 import { buildFileMeta, readFileMeta } from '../dicom/part10.js';
-import { parseInstanceHeader, type InstanceHeader } from '../dicom/header.js';
+import { parseImageHeaderEarly, parseInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { isStorageSopClass } from '../dicom/sop-classes.js';
 import type { BlobStore, BlobWriter } from '../store/blob-store.js';
 import type { InstanceIndex } from '../store/index-db.js';
@@ -71,7 +71,8 @@ export function createIngest(deps: IngestDeps): Ingest {
       errors.inc({ protocol: ctx.protocol, code: (err as MedgeError).code });
       throw err;
     }
-    const writer = await deps.store.begin();
+    // A C-STORE waits for its instance before the next can come; a STOW-RS part does not.
+    const writer = await deps.store.begin({ waitInline: dimse !== undefined });
     const session = new Session(writer, ctx, dimse, now(), checkDisk);
     if (dimse) {
       // Written with the first dataset bytes (one write fewer per instance).
@@ -130,6 +131,9 @@ class Session {
    */
   private head: Buffer | undefined = Buffer.allocUnsafe(HEAD_LIMIT);
   private headBytes = 0;
+  /** The header, parsed while the pixels were still arriving (images); its lengths are checked at the end. */
+  private early: { header: InstanceHeader; verify(totalLength: number): void } | undefined;
+  private earlyTried = false;
   private datasetOffset: number | undefined;
   private transferSyntaxUid: string | undefined;
   private nextDiskCheck = DISK_CHECK_INTERVAL;
@@ -161,10 +165,16 @@ class Session {
       let length = 0;
       for (const chunk of chunks) {
         length += chunk.length;
-        if (this.headBytes < HEAD_LIMIT && this.head) {
+        if (this.headBytes < HEAD_LIMIT && this.head && !this.early) {
           this.headBytes += chunk.copy(this.head, this.headBytes, 0, Math.min(chunk.length, HEAD_LIMIT - this.headBytes));
           if (this.datasetOffset === undefined) this.tryReadMeta();
         }
+      }
+      // Parsed while the rest arrives, off the path between the last byte and the answer.
+      if (!this.earlyTried && this.datasetOffset !== undefined && this.headBytes >= HEADER_PEEK) {
+        this.earlyTried = true;
+        const early = parseImageHeaderEarly(this.headPrefix(HEADER_PEEK), this.transferSyntaxUid!);
+        if (early.kind === 'ok') this.early = early;
       }
       if (this.writer.bytesWritten + length >= this.nextDiskCheck) {
         this.nextDiskCheck += DISK_CHECK_INTERVAL;
@@ -207,6 +217,8 @@ class Session {
     if (this.closed) throw new MedgeError('MEDGE_ERR_INGEST_ABORTED', 'the instance was already finished or aborted');
     if (this.pending) await this.writev([]);
     try {
+      // The fdatasync runs while the header is parsed and the index asked for a duplicate.
+      this.writer.startSync?.();
       if (this.datasetOffset === undefined || this.transferSyntaxUid === undefined) {
         throw notDicom(this.writer.bytesWritten === 0 ? 'the object is empty' : 'the object is not a DICOM Part 10 file');
       }
@@ -253,6 +265,10 @@ class Session {
   private async parseHeader(): Promise<InstanceHeader> {
     const total = this.writer.bytesWritten;
     const ts = this.transferSyntaxUid!;
+    if (this.early) {
+      this.early.verify(total);
+      return this.early.header;
+    }
     let parsed = parseInstanceHeader(this.headPrefix(HEADER_PEEK), ts, total);
     if (parsed.kind === 'need-more' && this.headBytes > HEADER_PEEK) parsed = parseInstanceHeader(this.headPrefix(HEAD_LIMIT), ts, total);
     if (parsed.kind === 'ok') return parsed.header;

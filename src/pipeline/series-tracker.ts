@@ -102,10 +102,22 @@ export function createSeriesTracker(deps: TrackerDeps): SeriesTracker {
     });
   }
 
-  /** Re-arms the timer a new instance resets: the short settle when geometry holds, else the fallback. */
+  /**
+   * Re-arms the timer a new instance resets: ready after the short settle if the slices then form
+   * a contiguous run, else after the fallback. Geometry is judged when the settle time is up, not
+   * per instance (sorting the run per instance made a series quadratic).
+   */
   function armQuiet(track: Track): void {
-    if (track.run.contiguous()) arm(track, deps.geometrySettleMs, 'geometry');
-    else arm(track, deps.quietMs, 'quiet-timer');
+    const since = clock.now();
+    const first = Math.min(deps.geometrySettleMs, deps.quietMs);
+    if (track.timer !== undefined) clock.clearTimer(track.timer);
+    track.timer = clock.setTimer(first, () => {
+      track.timer = undefined;
+      if (deps.geometrySettleMs <= deps.quietMs && track.run.contiguous()) return ready(track, 'geometry');
+      const left = deps.quietMs - (clock.now() - since);
+      if (left <= 0) return ready(track, deps.geometrySettleMs > deps.quietMs && track.run.contiguous() ? 'geometry' : 'quiet-timer');
+      arm(track, left, 'quiet-timer');
+    });
   }
 
   function moreExpected(track: Track): boolean {

@@ -16,13 +16,29 @@ export interface BlobWriter {
   readonly bytesWritten: number;
   /** Reads back bytes [start, start+length) written so far (for header parsing). */
   readRange(start: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: starts making the bytes written so far durable now, so that the caller's own work
+   * before `commit` (parsing the header, looking for a duplicate) overlaps the disk's latency.
+   * Nothing may be written after it.
+   */
+  startSync?(): void;
   /** Makes the written bytes durable under `key`, replacing nothing: the key must be new. */
   commit(key: string): Promise<void>;
   abort(): Promise<void>;
 }
 
+export interface BeginOptions {
+  /**
+   * The caller waits for this blob before anything else of its transfer can go on (C-STORE on
+   * one association). When it is the only writer in flight, the backend may then wait for the
+   * disk on the calling thread, which is quicker than a round trip through a thread pool; with
+   * others in flight it never does, so that they go on meanwhile.
+   */
+  waitInline?: boolean;
+}
+
 export interface BlobStore {
-  begin(): Promise<BlobWriter>;
+  begin(options?: BeginOptions): Promise<BlobWriter>;
   /** Streams a stored blob; throws MEDGE_ERR_STORE_NOT_FOUND when absent. */
   createReadStream(key: string, options?: { start?: number; highWaterMark?: number }): Readable;
   read(key: string): Promise<Buffer>;
