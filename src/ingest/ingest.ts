@@ -72,7 +72,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       throw err;
     }
     // A C-STORE waits for its instance before the next can come; a STOW-RS part does not.
-    const writer = await deps.store.begin({ waitInline: dimse !== undefined });
+    const writer = await deps.store.begin({ waitingTransfer: dimse ? `${ctx.protocol}:${ctx.associationId ?? ''}` : undefined });
     const session = new Session(writer, ctx, dimse, now(), checkDisk);
     if (dimse) {
       // Written with the first dataset bytes (one write fewer per instance).

@@ -29,12 +29,12 @@ export interface BlobWriter {
 
 export interface BeginOptions {
   /**
-   * The caller waits for this blob before anything else of its transfer can go on (C-STORE on
-   * one association). When it is the only writer in flight, the backend may then wait for the
-   * disk on the calling thread, which is quicker than a round trip through a thread pool; with
-   * others in flight it never does, so that they go on meanwhile.
+   * The transfer (DIMSE association) that waits for this blob before it can go on. When no other
+   * transfer is storing anything, the backend may then wait for the disk on the calling thread,
+   * which is quicker than a round trip through a thread pool; while others are, it never does,
+   * so that they go on meanwhile.
    */
-  waitInline?: boolean;
+  waitingTransfer?: string;
 }
 
 export interface BlobStore {

@@ -33,14 +33,14 @@ test('fs blob store: a writer that waits inline alone, then two at once, commit 
   try {
     const store = createFsBlobStore(root);
     const commitOne = async (key: string, fill: number) => {
-      const w = await store.begin({ waitInline: true });
+      const w = await store.begin({ waitingTransfer: `dimse:${key}` });
       await w.writev([Buffer.alloc(3000, fill), Buffer.alloc(5000, fill)]);
       w.startSync?.();
       await w.commit(key);
     };
     await commitOne('a/1.dcm', 1);
     await Promise.all([commitOne('a/2.dcm', 2), commitOne('a/3.dcm', 3)]);
-    const aborted = await store.begin({ waitInline: true });
+    const aborted = await store.begin({ waitingTransfer: 'dimse:x' });
     await aborted.write(Buffer.alloc(100));
     aborted.startSync?.();
     await aborted.abort();
