@@ -36,6 +36,8 @@ interface Sample {
   cpu: number;
   rssMb: number;
   stored: number;
+  /** CPU seconds until the receiver had nothing left to do (medge: the series analysed too), informational. */
+  cpuSettled: number | undefined;
 }
 
 const { values: opts } = parseArgs({
@@ -116,7 +118,8 @@ async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workloa
     const rssMb = sampler.stop();
     const stored = await receiver.countInstances(w.series.studyUid, w.series.seriesUid);
     if (stored !== w.series.files.length) throw new Error(`${kind} holds ${stored} of ${w.series.files.length} instances after ${mode}`);
-    return { kind, mode, round, seconds, cpu, rssMb, stored };
+    const cpuSettled = (await receiver.settled(60_000)) ? cpuSeconds(receiver.pid) - cpu0 : undefined;
+    return { kind, mode, round, seconds, cpu, rssMb, stored, cpuSettled };
   } finally {
     sampler.stop();
     await receiver.stop();
@@ -146,7 +149,8 @@ function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<Recei
     const s = samples.filter((x) => x.kind === kind && x.mode === mode);
     if (!s.length) return undefined;
     const seconds = median(s.map((x) => x.seconds));
-    return { ips: n / seconds, mbs: mb / seconds, cpu: median(s.map((x) => x.cpu)), rss: Math.max(...s.map((x) => x.rssMb)), rounds: s.length };
+    const settled = s.map((x) => x.cpuSettled).filter((x): x is number => x !== undefined);
+    return { ips: n / seconds, mbs: mb / seconds, cpu: median(s.map((x) => x.cpu)), cpuSettled: settled.length ? median(settled) : undefined, rss: Math.max(...s.map((x) => x.rssMb)), rounds: s.length };
   };
   const rows = modes.map((mode) => {
     const m = stat('medge', mode);
@@ -157,6 +161,12 @@ function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<Recei
   console.log(`\nmedians over rounds; ${n} instances, ${mb.toFixed(1)} MB; CPU = receiver's user+system seconds; RSS = peak (VmHWM / 50 ms VmRSS samples)\n`);
   console.log(formatTable(['mode', 'medge/s', 'orthanc/s', 'ratio', 'medge MB/s', 'orthanc MB/s', 'medge CPU s', 'orthanc CPU s', 'CPU ratio', 'medge RSS MB', 'orthanc RSS MB', 'rounds m/o'], rows));
   console.log('\nanchors (DESIGN.md): Orthanc 110/s on one association, 185/s on four, STOW-RS 67-82/s; storescp 820/s');
+  const anchors: Record<Mode, number> = { one: 110, four: 185, stow: 82 };
+  console.log(formatTable(['mode', 'medge/s', 'anchor/s', 'medge / anchor', 'medge CPU s until settled (incl. analysis)'], modes.map((mode) => {
+    const m = stat('medge', mode);
+    return [MODE_LABEL[mode], m?.ips, anchors[mode], m ? m.ips / anchors[mode] : undefined, m?.cpuSettled];
+  })));
+  console.log('(the goals below are against the same-run Orthanc; "until settled" is informational: the node also analyses what it received, after the transfer)');
   const ratio = (mode: Mode) => {
     const m = stat('medge', mode);
     const o = stat('orthanc', mode);

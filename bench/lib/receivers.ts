@@ -14,6 +14,8 @@ export interface Receiver {
   stowUrl: string;
   /** Instances the receiver holds for that series (what it will serve back). */
   countInstances(studyUid: string, seriesUid: string): Promise<number>;
+  /** Resolves once the receiver has nothing left to do with what it received (medge: the analysis of the series); false on timeout. */
+  settled(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startReceiver(kind: ReceiverKind, medgeArgs: string[] = []
       dicomPort: medge.dicomPort,
       stowUrl: `${medge.httpUrl}/dicom-web/studies`,
       countInstances: (study, series) => qidoCount(medge.httpUrl, study, series),
+      settled: (timeoutMs) => pipelineIdle(medge.httpUrl, timeoutMs),
       async stop() {
         await medge.stop();
         await rm(medge.dataDir, { recursive: true, force: true });
@@ -49,6 +52,8 @@ export async function startReceiver(kind: ReceiverKind, medgeArgs: string[] = []
     stowUrl: `${orthanc.httpUrl}/dicom-web/studies`,
     // Storage is fresh for each round: the whole count is this series.
     countInstances: async () => (await orthancJson<{ CountInstances: number }>(orthanc.httpUrl, '/statistics')).CountInstances,
+    // Orthanc stores and indexes before it answers; nothing follows (StableAge only marks the study stable).
+    settled: async () => true,
     stop: () => orthanc.stop(),
   };
 }
@@ -63,6 +68,22 @@ export async function qidoCount(httpUrl: string, studyUid: string, seriesUid: st
   if (!res.ok) throw new Error(`QIDO-RS HTTP ${res.status}: ${text.slice(0, 200)}`);
   const list = JSON.parse(text) as unknown[];
   return list.length;
+}
+
+interface PipelineHealth {
+  pipeline?: { tracking?: number; queue?: { receiving?: number; queued?: number; running?: number }; workers?: { state?: string; warmUpMs?: number }[] };
+}
+
+/** Whether the node's pipeline has no series receiving, queued or running and every worker is idle, polled until `timeoutMs`. */
+async function pipelineIdle(httpUrl: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const p = ((await (await fetch(`${httpUrl}/api/health`)).json()) as PipelineHealth).pipeline;
+    const q = p?.queue ?? {};
+    if (p && !p.tracking && !q.receiving && !q.queued && !q.running && (p.workers ?? []).every((w) => w.state === 'idle')) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 /** Resolves once every analysis worker of the node reports its warm-up done (GET /api/health), or after 30 s. */
