@@ -1,8 +1,9 @@
-import { open as openCb, closeSync, fdatasyncSync, createReadStream, fdatasync, mkdirSync, openSync, readSync, renameSync, statfsSync, writevSync } from 'node:fs';
+import { open as openCb, createReadStream, mkdirSync, openSync, renameSync, statfsSync } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MedgeError } from '../errors.js';
+import { FsBlobWriter, ioError } from './fs-blob-writer.js';
 import type { BeginOptions, BlobStore, BlobWriter } from './blob-store.js';
 import { DirSyncer } from './dir-sync.js';
 
@@ -149,136 +150,9 @@ export function createFsBlobStore(root: string): BlobStore {
   };
 }
 
-/**
- * A blob being written. The calls that only touch the page cache and the directory tree (open,
- * write, read back, close, rename: tens of microseconds each) are made on the calling thread: each
- * trip through libuv's thread pool cost 0.1-0.3 ms of latency on the 2-core machine, and C-STORE
- * on one association is a chain of such trips per instance. A write into the page cache blocks
- * only when the kernel throttles dirty pages, which every instance's fdatasync keeps far away.
- *
- * The two calls that wait for the disk (fdatasync, the directory fsync) go to the thread pool, so
- * that other transfers go on meanwhile, except for the writer of a waiting transfer while no other
- * transfer is storing (C-STORE on one association): it waits on the calling thread, one wake-up
- * instead of three, about 0.3 ms less per instance; anything arriving meanwhile waits under a
- * millisecond.
- */
-class FsBlobWriter implements BlobWriter {
-  bytesWritten = 0;
-  private done = false;
-  /** The fdatasync started early (startSync), awaited by commit and abort. */
-  private syncing: Promise<void> | undefined;
-
-  constructor(
-    private readonly fd: number,
-    private readonly tmpPath: string,
-    private readonly store: WriterHooks,
-  ) {}
-
-  async write(chunk: Buffer): Promise<void> {
-    this.writeNow([chunk]);
-  }
-
-  async writev(chunks: readonly Buffer[]): Promise<void> {
-    this.writeNow(chunks);
-  }
-
-  private writeNow(chunks: readonly Buffer[]): void {
-    let list = chunks as Buffer[];
-    let left = 0;
-    for (const c of list) left += c.length;
-    try {
-      // IOV_MAX is 1024 on Linux; our batches are far smaller, but a short write may still happen.
-      while (left > 0) {
-        const batch = list.length > WRITEV_MAX ? list.slice(0, WRITEV_MAX) : list;
-        const n = writevSync(this.fd, batch, this.bytesWritten);
-        this.bytesWritten += n;
-        left -= n;
-        list = dropBytes(list, n);
-      }
-    } catch (err) {
-      throw ioError('cannot write the instance', this.tmpPath, err);
-    }
-  }
-
-  async readRange(start: number, length: number): Promise<Buffer> {
-    const n = Math.max(0, Math.min(length, this.bytesWritten - start));
-    const buf = Buffer.allocUnsafe(n);
-    const bytesRead = readSync(this.fd, buf, 0, n, start);
-    return buf.subarray(0, bytesRead);
-  }
-
-  startSync(): void {
-    if (this.done || this.syncing) return;
-    if (this.store.inline()) {
-      try {
-        fdatasyncSync(this.fd);
-        this.syncing = Promise.resolve();
-      } catch (err) {
-        this.syncing = Promise.reject(err);
-      }
-    } else {
-      this.syncing = new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
-    }
-    // Reported by commit or swallowed by abort; never an unhandled rejection in between.
-    this.syncing.catch(() => undefined);
-  }
-
-  async commit(key: string): Promise<void> {
-    try {
-      this.startSync();
-      await this.syncing;
-      this.done = true;
-      // The data is durable: the file can be closed and published under its key.
-      closeSync(this.fd);
-      await this.store.publish(this.tmpPath, key, this.store.inline());
-      this.store.finished();
-    } catch (err) {
-      await this.abort();
-      throw ioError('cannot make the instance durable', this.tmpPath, err);
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (!this.done) {
-      this.done = true;
-      // Never close a descriptor that a thread-pool fdatasync is still using.
-      await this.syncing?.catch(() => undefined);
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
-      }
-    }
-    this.store.finished();
-    await rm(this.tmpPath, { force: true });
-  }
-}
-
-/** What a writer needs of its store. */
-interface WriterHooks {
-  /** Renames the durable temporary file to its key and syncs the directory (`now`: on this thread). */
-  publish(tmpPath: string, key: string, now: boolean): Promise<void>;
-  /** Whether to wait for the disk on this thread now (BeginOptions.waitingTransfer, alone). */
-  inline(): boolean;
-  /** The writer committed or aborted (idempotent). */
-  finished(): void;
-}
-
 /** open(2) in the thread pool, as a plain descriptor (a FileHandle closes itself when collected). */
 function openFd(path: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => openCb(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-/** Most buffers per writev call (IOV_MAX on Linux). */
-const WRITEV_MAX = 1024;
-
-/** The list without its first n bytes. */
-function dropBytes(list: Buffer[], n: number): Buffer[] {
-  let i = 0;
-  while (i < list.length && n >= list[i]!.length) n -= list[i++]!.length;
-  const rest = list.slice(i);
-  if (n > 0) rest[0] = rest[0]!.subarray(n);
-  return rest;
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -288,12 +162,6 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await h.close();
   }
-}
-
-function ioError(what: string, path: string, err: unknown): MedgeError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC') return new MedgeError('MEDGE_ERR_STORE_DISK_FULL', `${what}: the disk is full`, { path }, err);
-  return new MedgeError('MEDGE_ERR_STORE_IO', `${what} (${path}): ${(err as Error).message}`, { path, errno: code }, err);
 }
 
 function notFoundOrIo(key: string, err: unknown): MedgeError {
