@@ -6,8 +6,12 @@ import { MedgeError } from '../errors.js';
 import { FsBlobWriter, ioError } from './fs-blob-writer.js';
 import type { BeginOptions, BlobStore, BlobWriter } from './blob-store.js';
 import { DirSyncer } from './dir-sync.js';
+import { createInlinePolicy } from './inline-policy.js';
 
 const TMP_DIR = 'tmp';
+/** Inline waits for the disk averaging more than this (ms) go to the thread pool for a while (inline-policy.ts). */
+const SLOW_INLINE_MS = 5;
+const SLOW_DISK_BACKOFF_MS = 60_000;
 /** A transfer that began no writer for this long no longer counts as storing (ms). */
 const TRANSFER_QUIET_MS = 50;
 const BLOB_DIR = 'instances';
@@ -31,8 +35,9 @@ export function createFsBlobStore(root: string): BlobStore {
    * began one within TRANSFER_QUIET_MS (four associations are each between two instances most of
    * the time: one of them waiting on this thread would hold the others up).
    */
+  const inlinePolicy = createInlinePolicy({ slowMs: SLOW_INLINE_MS, backoffMs: SLOW_DISK_BACKOFF_MS });
   const alone = (transfer: string, others = 1) => {
-    if (active !== others) return false;
+    if (active !== others || !inlinePolicy.allowed()) return false;
     const now = performance.now();
     for (const [key, at] of lastBegin) {
       if (now - at > TRANSFER_QUIET_MS) lastBegin.delete(key);
@@ -59,7 +64,9 @@ export function createFsBlobStore(root: string): BlobStore {
     const dir = dirname(dest);
     await ensureDir(dir);
     renameSync(tmpPath, dest);
+    const started = performance.now();
     await dirs.sync(dir, now);
+    if (now) inlinePolicy.waited(performance.now() - started);
   }
 
   const pathOf = (key: string) => {
@@ -90,7 +97,7 @@ export function createFsBlobStore(root: string): BlobStore {
         counted = false;
       };
       const inline = () => transfer !== undefined && alone(transfer);
-      return new FsBlobWriter(fd, tmpPath, { publish, inline, finished });
+      return new FsBlobWriter(fd, tmpPath, { publish, inline, finished, waitedInline: (ms) => inlinePolicy.waited(ms) });
     },
 
     createReadStream(key: string, options?: { start?: number; highWaterMark?: number }): Readable {

@@ -65,7 +65,9 @@ export class FsBlobWriter implements BlobWriter {
     if (this.done || this.syncing) return;
     if (this.store.inline()) {
       try {
+        const started = performance.now();
         fdatasyncSync(this.fd);
+        this.store.waitedInline(performance.now() - started);
         this.syncing = Promise.resolve();
       } catch (err) {
         this.syncing = Promise.reject(err);
@@ -116,6 +118,8 @@ export interface WriterHooks {
   inline(): boolean;
   /** The writer committed or aborted (idempotent). */
   finished(): void;
+  /** How long an inline wait for the disk took (ms): a slow disk turns inline waits off for a while. */
+  waitedInline(ms: number): void;
 }
 
 /** Most buffers per writev call (IOV_MAX on Linux). */
