@@ -3,6 +3,7 @@ import type { Logger } from '../observability/log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { NodeEvents } from '../events/node-events.js';
 import { isMedgeError, MedgeError } from '../errors.js';
+import { DrainLoop } from '../util/drain-loop.js';
 import { after, type Clock } from './clock.js';
 import type { Outbox, OutboxItem } from './outbox.js';
 import type { AlertChannel, AlertMessage, DeliveryReceipt } from './types.js';
@@ -43,10 +44,7 @@ export interface ChannelStatus {
  * item is due or `wake` is called.
  */
 export class ChannelSender {
-  private stopped = true;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private cancelTimer: (() => void) | null = null;
+  private readonly loop: DrainLoop;
   private inFlight: AbortController | null = null;
   private consecutiveFailures = 0;
   private lastError: string | null = null;
@@ -57,6 +55,7 @@ export class ChannelSender {
 
   constructor(private readonly deps: ChannelSenderDeps) {
     const { db, metrics } = deps;
+    this.loop = new DrainLoop({ drain: () => this.drain(), clock: deps.clock });
     this.stmts = {
       delivered: db.prepare(
         `UPDATE alert_deliveries SET delivered_at = coalesce(delivered_at, ?), detail = ?, attempts = attempts + 1, last_error = NULL
@@ -74,36 +73,26 @@ export class ChannelSender {
 
   /** Releases claims left by a previous run (nothing is in flight after a restart) and sends what is due. */
   start(): void {
-    this.stopped = false;
     this.deps.outbox.releaseClaims(ALERT_DELIVERY_KIND, this.id);
-    this.wake();
+    this.loop.start();
   }
 
   /** New items may be due: send them now. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) this.wake();
-    });
+    this.loop.wake();
   }
 
   /** Stops sending; an attempt in flight is aborted and left claimed, to be sent again after a restart. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.cancelTimer?.();
-    this.cancelTimer = null;
+    // Stopped first: the aborted attempt must see it and leave its item claimed.
+    const stopped = this.loop.stop();
     this.inFlight?.abort(new MedgeError('MEDGE_ERR_ALERT_DELIVERY', `channel ${this.id}: the node is stopping`, { channel: this.id }));
-    await this.running;
+    await stopped;
   }
 
   /** Resolves when the sender has nothing due left to work through (it may still sleep on a retry timer). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   status(): ChannelStatus {
@@ -124,28 +113,22 @@ export class ChannelSender {
   private async drain(): Promise<void> {
     const { outbox, clock } = this.deps;
     do {
-      this.again = false;
       for (;;) {
-        if (this.stopped) return;
+        if (this.loop.stopped) return;
         // The claim outlives the timeout a little, so that a hung attempt is not claimed twice.
         const item = outbox.claim(ALERT_DELIVERY_KIND, this.id, clock.now(), this.deps.timeoutMs + 1000);
         if (!item) break;
         await this.attempt(item);
       }
-    } while (this.again);
+    } while (this.loop.consumeWake());
     this.sleepUntilDue();
   }
 
   private sleepUntilDue(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    if (this.stopped) return;
-    const at = this.deps.outbox.nextDueAt(ALERT_DELIVERY_KIND, this.id);
-    if (at === null) return;
-    this.cancelTimer = after(this.deps.clock, at - this.deps.clock.now(), () => {
-      this.cancelTimer = null;
-      this.wake();
-    });
+    // Stopped: the index may be closed, so it is not asked.
+    const at = this.loop.stopped ? null : this.deps.outbox.nextDueAt(ALERT_DELIVERY_KIND, this.id);
+    if (at === null) this.loop.clearTimer();
+    else this.loop.wakeAt(at);
   }
 
   private async attempt(item: OutboxItem): Promise<void> {
@@ -162,7 +145,7 @@ export class ChannelSender {
       try {
         receipt = await Promise.race([delivery, aborted(ac.signal)]);
       } catch (err) {
-        if (!this.stopped) return this.onFailed(item, message, err);
+        if (!this.loop.stopped) return this.onFailed(item, message, err);
         // Stopping: the peer may have confirmed just as the attempt was aborted; record that
         // rather than send it twice. Otherwise the item stays claimed and goes out after a restart.
         receipt = await this.settledWithin(delivery, STOP_GRACE_MS);
