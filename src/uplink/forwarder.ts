@@ -1,14 +1,16 @@
 import { toMedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { OutboxItem } from '../alerts/outbox.js';
-import { after, type Clock } from '../alerts/clock.js';
+import type { Clock } from '../alerts/clock.js';
+import { DrainLoop } from '../util/drain-loop.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { ForwarderAttempts } from './forwarder-attempts.js';
 import type { DailyWindow } from './daily-window.js';
 import type { TokenBucket } from './token-bucket.js';
-import { parsePayload, PRIORITY_CRITICAL, type AlertPayload, type InstancePayload } from './uplink-item.js';
+import { parsePayload, PRIORITY_CRITICAL, type AlertPayload } from './uplink-item.js';
 import type { UplinkQueue } from './uplink-queue.js';
 import type { UplinkMeter } from './uplink-meter.js';
-import { prepareAlert, prepareFailure, prepareInstance, type PrepareDeps } from './prepare-item.js';
+import { prepareFailure, prepareInstance, type PrepareDeps } from './prepare-item.js';
 import type { AlertSender, PreparedInstance, UplinkSender } from './uplink-sender.js';
 
 export type LinkState = 'up' | 'degraded' | 'down';
@@ -61,27 +63,21 @@ export const DEFAULT_CONCURRENCY = 3;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /** At stop, how long an attempt in flight may still settle, ms; after that its items are resolved at the next start. */
 const STOP_GRACE_MS = 2000;
+/** A drain that failed, or found nothing due, is tried again after this, ms. */
+const RETRY_MS = 1000;
 
 /**
  * One forwarder per destination (issue 5): claims due items (critical studies first, then by age),
  * prepares them (de-identifies when the policy says so), sends them in batches, and records each
  * outcome in the outbox: confirmed (done_at), retried with exponential backoff and full jitter, or
- * parked with the destination's reason. Before resending an item whose previous attempt ended
- * without an answer it asks the destination whether it already holds it. A circuit breaker stops
- * attempts while the link is down; a daily window and a token bucket shape when and how fast.
+ * parked with the destination's reason (sending and recording: forwarder-attempts.ts, which also
+ * verifies before resending). A circuit breaker stops attempts while the link is down; a daily
+ * window and a token bucket shape when and how fast.
  */
 export class Forwarder {
   readonly breaker: CircuitBreaker;
-  private stopped = true;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private cancelTimer: (() => void) | null = null;
-  private inFlight = 0;
-  private reason: string | null = null;
-  private lastError: string | null = null;
-  private lastConfirmedAt: number | null = null;
-  /** After a batch was refused as a whole for a reason that is not the link, items go one by one. */
-  private single = false;
+  private readonly loop: DrainLoop;
+  private readonly attempts: ForwarderAttempts;
   private readonly leaseMs: number;
   private readonly concurrency: number;
   /** Batches in flight, each with the priority of its items (a batch holds one priority). */
@@ -89,6 +85,13 @@ export class Forwarder {
 
   constructor(private readonly d: ForwarderDeps) {
     this.breaker = new CircuitBreaker(d.breaker.failures, d.breaker.coolDownMs);
+    this.loop = new DrainLoop({
+      drain: () => this.drain(),
+      clock: d.clock,
+      onError: (err) => d.log.error({ event: 'uplink-forwarder-failed', destination: this.id, err: toMedgeError(err).message }, 'uplink forwarder loop failed; retried'),
+      retryMs: RETRY_MS,
+    });
+    this.attempts = new ForwarderAttempts(d, this.breaker, () => this.loop.stopped);
     this.leaseMs = d.leaseMs ?? DEFAULT_LEASE_MS;
     this.concurrency = Math.max(1, d.concurrency ?? DEFAULT_CONCURRENCY);
   }
@@ -99,48 +102,32 @@ export class Forwarder {
 
   /** Nothing is in flight after a restart: releases the claims a previous run left, then sends. */
   start(): void {
-    this.stopped = false;
     this.d.queue.outbox.releaseClaims('uplink', this.id);
-    this.wake();
+    this.loop.start();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err) => this.d.log.error({ event: 'uplink-forwarder-failed', destination: this.id, err: toMedgeError(err).message }, 'uplink forwarder loop failed; retried'))
-      .finally(() => {
-        this.running = null;
-        if (this.again && !this.stopped) this.wake();
-        else if (!this.stopped && !this.cancelTimer) this.sleep(this.d.clock.now() + 1000);
-      });
+    this.loop.wake();
   }
 
   /** Closes the breaker (a person fixed the destination) and sends at once. */
   reset(): void {
     this.breaker.reset();
-    this.single = false;
-    this.reason = null;
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.wake();
+    this.attempts.single = false;
+    this.attempts.reason = null;
+    this.loop.clearTimer();
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    if (this.running) await Promise.race([this.running, new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
+    await this.loop.stop(STOP_GRACE_MS);
     this.d.sender.close();
     this.d.alertSender?.close();
   }
 
   /** Resolves when nothing due is left to work through now (it may still sleep on a timer). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   status(): ForwarderStatus {
@@ -149,16 +136,17 @@ export class Forwarder {
     const link: LinkState = breaker === 'closed' ? (this.breaker.consecutiveFailures > 0 ? 'degraded' : 'up') : 'down';
     const retryAt = this.breaker.retryAt();
     const w = this.d.window;
+    const a = this.attempts;
     return {
       link,
       breaker,
       consecutiveFailures: this.breaker.consecutiveFailures,
-      reason: link === 'up' ? null : this.reason,
+      reason: link === 'up' ? null : a.reason,
       nextProbeAt: retryAt === null ? null : new Date(retryAt).toISOString(),
-      inFlight: this.inFlight,
+      inFlight: a.inFlight,
       window: w ? { open: w.isOpen(now), nextOpenAt: w.isOpen(now) ? null : new Date(w.nextOpen(now)).toISOString() } : null,
-      lastConfirmedAt: this.lastConfirmedAt === null ? null : new Date(this.lastConfirmedAt).toISOString(),
-      lastError: this.lastError,
+      lastConfirmedAt: a.lastConfirmedAt === null ? null : new Date(a.lastConfirmedAt).toISOString(),
+      lastError: a.lastError,
     };
   }
 
@@ -178,8 +166,8 @@ export class Forwarder {
   private async drain(): Promise<void> {
     const { clock, queue } = this.d;
     for (;;) {
-      this.again = false;
-      if (this.stopped) {
+      this.loop.consumeWake();
+      if (this.loop.stopped) {
         await Promise.allSettled(this.active.keys());
         return;
       }
@@ -193,8 +181,8 @@ export class Forwarder {
         await Promise.race(this.active.keys());
         continue;
       }
-      if (this.again) continue;
-      if (blockedUntil !== null) return this.sleep(blockedUntil);
+      if (this.loop.consumeWake()) continue;
+      if (blockedUntil !== null) return this.loop.wakeAt(blockedUntil);
       break;
     }
     const now = clock.now();
@@ -203,22 +191,12 @@ export class Forwarder {
     // A closed window: wake when it opens, for the routine items waiting behind it.
     if (minPriority > Number.MIN_SAFE_INTEGER && queue.nextDueAt(this.id) !== null) candidates.push(this.d.window!.nextOpen(now));
     const at = candidates.filter((x): x is number => x !== null).sort((a, b) => a - b)[0];
-    if (at !== undefined) this.sleep(at);
+    if (at !== undefined) this.loop.wakeAt(at);
   }
 
   private freeSlot(now: number): boolean {
-    const slots = this.single || this.breaker.state(now) !== 'closed' ? 1 : this.concurrency;
+    const slots = this.attempts.single || this.breaker.state(now) !== 'closed' ? 1 : this.concurrency;
     return this.active.size < slots;
-  }
-
-  private sleep(at: number): void {
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    if (this.stopped) return;
-    this.cancelTimer = after(this.d.clock, Math.max(0, at - this.d.clock.now()), () => {
-      this.cancelTimer = null;
-      this.wake();
-    });
   }
 
   /**
@@ -229,7 +207,7 @@ export class Forwarder {
   private async startBatch(now: number, minPriority: number): Promise<boolean> {
     const { queue, sender } = this.d;
     const probe = this.breaker.isProbe(now);
-    const limit = probe || this.single ? 1 : sender.maxBatch;
+    const limit = probe || this.attempts.single ? 1 : sender.maxBatch;
     const maxBytes = Math.min(MAX_BATCH_BYTES, this.d.bucket?.batchBytes ?? MAX_BATCH_BYTES);
     const batch: PreparedInstance[] = [];
     let bytes = 0;
@@ -247,7 +225,7 @@ export class Forwarder {
       if (payload.type === 'alert') {
         // Parked before any attempt: it must not take the breaker's probe, which only an answer ends.
         if (!this.d.alertSender) {
-          this.park(item, 'this destination has no alertUrl');
+          this.attempts.park(item, 'this destination has no alertUrl');
           continue;
         }
         alert = item;
@@ -258,7 +236,7 @@ export class Forwarder {
         batch.push(p);
         bytes += p.bytes;
       } catch (err) {
-        this.park(item, prepareFailure(err));
+        this.attempts.park(item, prepareFailure(err));
       }
     }
     if (batch.length === 0 && !alert) return claimed > 0;
@@ -268,119 +246,12 @@ export class Forwarder {
       return false;
     }
     const task = (async () => {
-      if (batch.length > 0) await this.sendInstances(batch);
-      if (alert && !this.stopped) await this.sendAlert(alert, parsePayload(alert.payload) as AlertPayload);
+      if (batch.length > 0) await this.attempts.sendInstances(batch);
+      if (alert && !this.loop.stopped) await this.attempts.sendAlert(alert, parsePayload(alert.payload) as AlertPayload);
     })()
       .catch((err) => this.d.log.error({ event: 'uplink-batch-failed', destination: this.id, err: toMedgeError(err).message }, 'uplink batch ended with an error; its items are retried after their lease'))
       .finally(() => this.active.delete(task));
     this.active.set(task, priority ?? 0);
     return true;
   }
-
-  private async sendInstances(batch: PreparedInstance[]): Promise<void> {
-    const { sender, clock, log } = this.d;
-    this.inFlight += batch.length;
-    try {
-      // Outcome unknown after an earlier attempt (lost answer, crash, kill): ask before resending.
-      const toSend: PreparedInstance[] = [];
-      for (const b of batch) {
-        if (b.item.attempts > 1 && (await sender.exists(b.sent)) === true) this.confirm(b.item, b.payload, 'already-there');
-        else toSend.push(b);
-      }
-      if (toSend.length === 0 || this.stopped) return this.succeeded();
-      const total = toSend.reduce((n, b) => n + b.bytes, 0);
-      this.d.bucket?.take(total, clock.now());
-      const { outcomes } = await sender.store(toSend);
-      if (this.closedDb()) return;
-      const byId = new Map(outcomes.map((o) => [o.id, o]));
-      for (const b of toSend) this.d.meter.sentBytes(this.id, b.payload.kind, byId.get(b.item.id)?.bytes ?? b.bytes);
-      for (const b of toSend) {
-        const o = byId.get(b.item.id);
-        if (o?.status === 'stored') this.confirm(b.item, b.payload, 'stored');
-        else if (o && o.retryable === false) this.park(b.item, o.reason ?? 'refused by the destination');
-        else this.retryLater(b.item, o?.reason ?? 'no outcome for this instance');
-      }
-      this.succeeded();
-    } catch (err) {
-      this.batchFailed(batch.map((b) => b.item), err);
-      log.debug({ destination: this.id, items: batch.length }, 'uplink batch failed');
-    } finally {
-      this.inFlight -= batch.length;
-    }
-  }
-
-  private async sendAlert(item: OutboxItem, payload: AlertPayload): Promise<void> {
-    if (!this.d.alertSender) return this.park(item, 'this destination has no alertUrl');
-    const prepared = prepareAlert(item, payload, this.d.prepare.deid, this.d.nodeAe);
-    this.inFlight += 1;
-    try {
-      await this.d.alertSender.send(prepared);
-      this.d.meter.sentBytes(this.id, 'alert', prepared.bytes);
-      this.confirm(item, payload, 'stored');
-      this.succeeded();
-    } catch (err) {
-      this.batchFailed([item], err);
-    } finally {
-      this.inFlight -= 1;
-    }
-  }
-
-  /** The whole request failed: the link, the destination's configuration, or the request itself. */
-  private batchFailed(items: OutboxItem[], err: unknown): void {
-    if (this.closedDb()) return;
-    const e = toMedgeError(err);
-    const now = this.d.clock.now();
-    this.lastError = `${e.message} [${e.code}]`;
-    const needsPerson = e.code === 'MEDGE_ERR_UPLINK_AUTH' || e.code === 'MEDGE_ERR_UPLINK_TLS' || e.fields.destinationLevel === true;
-    if (e.fields.retryable === true || needsPerson) {
-      // Link or configuration: the items are not at fault and stay pending (nothing is lost);
-      // the breaker stops further attempts until the cool-down or `medge uplink retry`.
-      this.reason = this.lastError;
-      this.breaker.failure(now, needsPerson);
-      for (const item of items) this.retryLater(item, this.lastError);
-      this.d.log.warn({ event: 'uplink-failed', destination: this.id, code: e.code, items: items.length, breaker: this.breaker.state(now) }, 'uplink attempt failed');
-      return;
-    }
-    // Refused as a whole for another reason (HTTP 400, 413...): one item alone finds the culprit.
-    if (items.length === 1) this.park(items[0]!, this.lastError);
-    else {
-      this.single = true;
-      for (const item of items) this.d.queue.retry(item.id, now);
-    }
-  }
-
-  /** The destination answered: the link is up. Coming back from down, what waited on backoff goes now. */
-  private succeeded(): void {
-    const wasDown = this.breaker.state(this.d.clock.now()) !== 'closed';
-    this.breaker.success();
-    this.single = false;
-    this.reason = null;
-    if (wasDown) {
-      const n = this.d.queue.dueNow(this.id, this.d.clock.now());
-      this.d.log.info({ event: 'uplink-link-up', destination: this.id, pending: n }, 'uplink destination reachable again');
-    }
-  }
-
-  private confirm(item: OutboxItem, payload: InstancePayload | AlertPayload, how: 'stored' | 'already-there'): void {
-    const now = this.d.clock.now();
-    this.d.queue.outbox.markDone(item.id, now);
-    this.lastConfirmedAt = now;
-    this.d.log.info({ event: 'uplink-confirmed', destination: this.id, item: item.id, kind: payload.kind, study: payload.study, how, attempts: item.attempts, queuedMs: now - item.createdAt }, 'uplink item confirmed');
-    this.d.onConfirmed?.(item, how);
-  }
-
-  private park(item: OutboxItem, reason: string): void {
-    this.d.queue.outbox.park(item.id, reason);
-    this.d.log.warn({ event: 'uplink-parked', destination: this.id, item: item.id, reason }, 'uplink item parked: the destination refused it');
-  }
-
-  private retryLater(item: OutboxItem, reason: string): void {
-    this.d.queue.outbox.reschedule(item.id, reason, this.d.clock.now());
-  }
-
-  /** After stop the index may be closed: results of a late attempt are left to the next start. */
-  private closedDb(): boolean {
-    return !this.d.queue.db.open;
-  }
 }
-
