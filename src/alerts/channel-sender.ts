@@ -55,7 +55,14 @@ export class ChannelSender {
 
   constructor(private readonly deps: ChannelSenderDeps) {
     const { db, metrics } = deps;
-    this.loop = new DrainLoop({ drain: () => this.drain(), clock: deps.clock });
+    // A failed pass (the index closed under it, a disk error) is logged and retried, never an
+    // unhandled rejection that would end the node while alerts are waiting.
+    this.loop = new DrainLoop({
+      drain: () => this.drain(),
+      clock: deps.clock,
+      onError: (err) => deps.log.error({ event: 'alert-sender-failed', channel: this.id, err: (err as Error).message }, 'alert sender loop failed; retried'),
+      retryMs: DRAIN_RETRY_MS,
+    });
     this.stmts = {
       delivered: db.prepare(
         `UPDATE alert_deliveries SET delivered_at = coalesce(delivered_at, ?), detail = ?, attempts = attempts + 1, last_error = NULL
@@ -212,3 +219,6 @@ function aborted(signal: AbortSignal): Promise<never> {
     else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 }
+
+/** A failed pass of the sender is tried again after this long (ms). */
+const DRAIN_RETRY_MS = 1000;
