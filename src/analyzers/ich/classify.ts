@@ -1,6 +1,7 @@
 import type { IchSubtype } from '../types.js';
-import type { Component, Midline } from './candidates.js';
+import type { Component } from './component.js';
 import type { Grid } from './grid.js';
+import type { Midline } from './midline.js';
 import type { Skull } from './skull.js';
 
 /** Extent of the cavity, working-grid coordinates, for the coarse region rule. */

@@ -1,7 +1,8 @@
 import { type Vec3, type Volume } from '../../imaging/volume.js';
 import type { AnalysisResult, Analyzer, Finding } from '../types.js';
 import { ichApplies } from './applies.js';
-import { detect, type Component } from './candidates.js';
+import { detect } from './candidates.js';
+import type { Component } from './component.js';
 import { cavityBox, classify, confidenceOf, regionOf, sideOf } from './classify.js';
 import { buildGrid, denoise, type Grid } from './grid.js';
 import { fitMidline, midlineShift } from './midline.js';

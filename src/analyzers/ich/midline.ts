@@ -1,6 +1,8 @@
 import type { Grid } from './grid.js';
-import type { Midline } from './candidates.js';
 import type { Skull } from './skull.js';
+
+/** Midline of the intracranial cavity: image column x = a + b * row, working pixels. */
+export interface Midline { a: number; b: number }
 
 /**
  * The mid-sagittal line of the cavity, from the skull's left-right symmetry: on the slices with the
