@@ -30,14 +30,15 @@ export function createFsBlobStore(root: string): BlobStore {
   let active = 0;
   /** When a writer last began for each transfer (or for none: ''), to tell whether one is alone. */
   const lastBegin = new Map<string, number>();
-  /**
-   * Whether the writer of `transfer` is alone: no other writer in flight, and no other transfer
-   * began one within TRANSFER_QUIET_MS (four associations are each between two instances most of
-   * the time: one of them waiting on this thread would hold the others up).
-   */
   const inlinePolicy = createInlinePolicy({ slowMs: SLOW_INLINE_MS, backoffMs: SLOW_DISK_BACKOFF_MS });
-  const alone = (transfer: string, others = 1) => {
-    if (active !== others || !inlinePolicy.allowed()) return false;
+  /**
+   * Whether the writer of `transfer` may wait inline: no other writer in flight (`counted`: the
+   * writers in flight when it is alone, 0 before it is counted itself), no other transfer began one
+   * within TRANSFER_QUIET_MS (four associations are each between two instances most of the time:
+   * one of them waiting on this thread would hold the others up), and the disk is not slow.
+   */
+  const alone = (transfer: string, counted = 1) => {
+    if (active !== counted || !inlinePolicy.allowed()) return false;
     const now = performance.now();
     for (const [key, at] of lastBegin) {
       if (now - at > TRANSFER_QUIET_MS) lastBegin.delete(key);
