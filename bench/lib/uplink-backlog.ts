@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { newStudy, readIndex, sendTo, uplinkStatus, waitFor, writeConfig, writePhantoms } from '../../src/uplink/int-test-support.js';
 import type { LinkSimulator } from '../../src/uplink/link-simulator.js';
+import { STOW_BATCH } from '../../src/uplink/stow-sender.js';
 import { startMedge } from '../../test/helpers/medge-process.js';
 import { formatTable } from './table.js';
 
@@ -18,8 +19,6 @@ import { formatTable } from './table.js';
 
 const RATE = 50_000_000;
 const RTT_MS = 40;
-/** STOW-RS instances per request (src/uplink/stow-sender.ts STOW_BATCH). */
-const STOW_BATCH = 16;
 
 /**
  * orthanc: startOrthanc's defaults (fsync of every file, on this machine's disk); orthanc-tuned:

@@ -1,3 +1,5 @@
+import type { DeidOptions } from '../dicom/deid/profile.js';
+
 /**
  * The one typed configuration of a medge node (house style 8). Defaults live here; a YAML file,
  * then MEDGE_* environment variables, then command-line flags override them (see load.ts).
@@ -102,15 +104,8 @@ export interface UplinkPolicy {
   /** Items of a study with an unacknowledged critical alert go at once even outside the window. Default true. */
   criticalOutsideWindow?: boolean;
   privacy: 'identified' | 'deidentified';
-  /** PS3.15 Annex E options for privacy: deidentified (src/dicom/deid/profile.ts DeidOptions). */
-  deid?: {
-    retainUids?: boolean;
-    dates?: 'remove' | 'keep' | 'shift';
-    cleanDescriptors?: boolean;
-    retainDeviceIdentity?: boolean;
-    retainInstitutionIdentity?: boolean;
-    retainPatientCharacteristics?: boolean;
-  };
+  /** PS3.15 Annex E options for privacy: deidentified. */
+  deid?: DeidOptions;
 }
 
 interface UplinkBase {

@@ -1,6 +1,4 @@
-import type { ReportedFinding } from '../analyzers/offline.js';
-import type { AnalysisStatus } from '../analyzers/types.js';
-import type { ResultKind } from './types.js';
+import type { AnalysisRecord, ResultKind } from './types.js';
 
 /** Messages between the pipeline (main thread) and an analysis worker (analysis-worker.ts). */
 
@@ -62,15 +60,10 @@ export interface PhaseMessage {
   limitMs: number;
 }
 
-export interface AnalysisMessage {
+/** One analyzer's outcome, as the analysis record keeps it (types.ts). */
+export interface AnalysisMessage extends Pick<AnalysisRecord, 'analyzerId' | 'analyzerVersion' | 'status' | 'reason' | 'findings' | 'midlineShiftMm'> {
   type: 'analysis';
   jobId: number;
-  analyzerId: string | null;
-  analyzerVersion: string | null;
-  status: AnalysisStatus;
-  reason?: string;
-  findings: ReportedFinding[];
-  midlineShiftMm?: number;
   /** The analyzer's own run, ms (0 when it did not run). */
   elapsedMs: number;
 }

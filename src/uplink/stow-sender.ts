@@ -4,7 +4,7 @@ import { httpStatusError } from '../dicomweb/stow-client-errors.js';
 import type { AlertSender, UplinkSender } from './uplink-sender.js';
 
 /** Instances per STOW-RS request: enough to hide a WAN round trip, few enough to resend cheaply. */
-const STOW_BATCH = 16;
+export const STOW_BATCH = 16;
 
 /** A STOW-RS destination (PS3.18 10.5) over the node's STOW-RS client; exists() by QIDO-RS. */
 export function createStowSender(options: StowClientOptions): UplinkSender {
