@@ -108,15 +108,13 @@ export function createSeriesTracker(deps: TrackerDeps): SeriesTracker {
    * per instance (sorting the run per instance made a series quadratic).
    */
   function armQuiet(track: Track): void {
-    const since = clock.now();
-    const first = Math.min(deps.geometrySettleMs, deps.quietMs);
+    const { geometrySettleMs: settle, quietMs: quiet } = deps;
     if (track.timer !== undefined) clock.clearTimer(track.timer);
-    track.timer = clock.setTimer(first, () => {
+    track.timer = clock.setTimer(Math.min(settle, quiet), () => {
       track.timer = undefined;
-      if (deps.geometrySettleMs <= deps.quietMs && track.run.contiguous()) return ready(track, 'geometry');
-      const left = deps.quietMs - (clock.now() - since);
-      if (left <= 0) return ready(track, deps.geometrySettleMs > deps.quietMs && track.run.contiguous() ? 'geometry' : 'quiet-timer');
-      arm(track, left, 'quiet-timer');
+      if (track.run.contiguous()) return ready(track, 'geometry');
+      if (quiet > settle) return arm(track, quiet - settle, 'quiet-timer');
+      ready(track, 'quiet-timer');
     });
   }
 
@@ -182,11 +180,10 @@ export function createSeriesTracker(deps: TrackerDeps): SeriesTracker {
         if ([...track.transfers.values()].some((x) => !x.released)) continue;
         // A STOW-RS request that continues a series already analysed is likely one of a sender's
         // batches (4 requests of 50 made the series ready 4 times, each analysed over a 150 MB
-        // volume): the next batch gets the settle time to follow. A first request, and every DIMSE
-        // association, makes the series ready at once.
-        // The end of a first request waits a short grace for a next request of the same series
-        // (the first of 4 batches of 50 was analysed during the transfer: 70 MB and 0.5 s of CPU
-        // more while receiving).
+        // volume): the next batch gets the settle time to follow. A first request waits a short
+        // grace for a next request of the same series (the first of 4 batches of 50 was analysed
+        // during the transfer: 70 MB and 0.5 s of CPU more while receiving). A DIMSE association
+        // makes the series ready at once.
         const batch = trigger === 'request-complete' && track.continued;
         if (t.instances <= 1 || batch) arm(track, deps.geometrySettleMs, trigger);
         else if (trigger === 'request-complete' && deps.requestGraceMs > 0) arm(track, deps.requestGraceMs, trigger);
