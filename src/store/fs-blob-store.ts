@@ -1,5 +1,5 @@
 import { open as openCb, createReadStream, mkdirSync, openSync, renameSync, statfsSync } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, readFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MedgeError } from '../errors.js';
@@ -55,7 +55,7 @@ export function createFsBlobStore(root: string): BlobStore {
     if (knownDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     // A new directory entry is only durable once its parent is synced too.
-    await fsyncDir(dirname(dir));
+    await dirs.sync(dirname(dir));
     knownDirs.add(dir);
   }
 
@@ -65,9 +65,7 @@ export function createFsBlobStore(root: string): BlobStore {
     const dir = dirname(dest);
     await ensureDir(dir);
     renameSync(tmpPath, dest);
-    const started = performance.now();
     await dirs.sync(dir, now);
-    if (now) inlinePolicy.waited(performance.now() - started);
   }
 
   const pathOf = (key: string) => {
@@ -161,15 +159,6 @@ export function createFsBlobStore(root: string): BlobStore {
 /** open(2) in the thread pool, as a plain descriptor (a FileHandle closes itself when collected). */
 function openFd(path: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => openCb(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }
 
 function notFoundOrIo(key: string, err: unknown): MedgeError {

@@ -86,7 +86,10 @@ export class FsBlobWriter implements BlobWriter {
       this.done = true;
       // The data is durable: the file can be closed and published under its key.
       closeSync(this.fd);
-      await this.store.publish(this.tmpPath, key, this.store.inline());
+      const inline = this.store.inline();
+      const started = performance.now();
+      await this.store.publish(this.tmpPath, key, inline);
+      if (inline) this.store.waitedInline(performance.now() - started);
       this.store.finished();
     } catch (err) {
       await this.abort();
