@@ -20,6 +20,16 @@ export interface WriteSeriesOptions {
   date?: Date;
 }
 
+/** A rendered phantom encoded as Part 10 slices, in memory. */
+export interface EncodedSeries {
+  /** One Part 10 file per slice, in the volume's order. */
+  slices: Buffer[];
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  /** What truth.json holds. */
+  truth: Record<string, unknown>;
+}
+
 export interface WrittenSeries {
   dir: string;
   files: string[];
@@ -29,11 +39,28 @@ export interface WrittenSeries {
 }
 
 /**
- * Writes a rendered phantom as a CT Image Storage series, one Part 10 file per slice (every Type 1
- * and 2 attribute of the CT Image IOD, PS3.3 A.3), plus truth.json beside the files. Slices are
- * written in the volume's order (inferior to superior), named CT000001.dcm onwards.
+ * Writes a rendered phantom as a CT Image Storage series (encodePhantomSeries), one file per slice
+ * named CT000001.dcm onwards, plus truth.json beside the files.
  */
 export async function writePhantomSeries(volume: Volume, truth: PhantomTruth, o: WriteSeriesOptions): Promise<WrittenSeries> {
+  const encoded = encodePhantomSeries(volume, truth, o);
+  await mkdir(o.dir, { recursive: true });
+  const files: string[] = [];
+  for (const [k, bytes] of encoded.slices.entries()) {
+    const path = join(o.dir, `CT${String(k + 1).padStart(6, '0')}.dcm`);
+    await writeFile(path, bytes);
+    files.push(path);
+  }
+  const truthPath = join(o.dir, 'truth.json');
+  await writeFile(truthPath, `${JSON.stringify(encoded.truth, null, 2)}\n`);
+  return { dir: o.dir, files, studyInstanceUid: encoded.studyInstanceUid, seriesInstanceUid: encoded.seriesInstanceUid, truthPath };
+}
+
+/**
+ * A rendered phantom as a CT Image Storage series, one Part 10 file per slice (every Type 1 and 2
+ * attribute of the CT Image IOD, PS3.3 A.3), in the volume's order (inferior to superior).
+ */
+export function encodePhantomSeries(volume: Volume, truth: PhantomTruth, o: Omit<WriteSeriesOptions, 'dir'>): EncodedSeries {
   if (endianness() !== 'LE') throw new Error('writePhantomSeries writes pixels in host order and needs a little-endian host');
   const intercept = o.intercept ?? -1024;
   const studyUid = o.studyInstanceUid ?? generateUid();
@@ -51,9 +78,8 @@ export async function writePhantomSeries(volume: Volume, truth: PhantomTruth, o:
     orientation: [...volume.rowDirection, ...volume.columnDirection].map(r6), sliceThickness: volume.sliceThickness ?? volume.sliceSpan[0]!,
     intercept, signedPixels: intercept === 0, scanOptions: 'AXIAL', gantryTiltDegrees: volume.tiltDegrees,
   });
-  await mkdir(o.dir, { recursive: true });
   const pixels = Buffer.alloc(rows * cols * 2);
-  const files: string[] = [];
+  const encoded: Buffer[] = [];
   for (let k = 0; k < slices; k++) {
     const src = volume.data.subarray(k * rows * cols, (k + 1) * rows * cols);
     if (intercept === 0) {
@@ -72,13 +98,9 @@ export async function writePhantomSeries(volume: Volume, truth: PhantomTruth, o:
       el(tag(0x0020, 0x1041), 'DS', Math.round(volume.sliceLocations[k]! * 1e4) / 1e4),
       el(tag(0x7fe0, 0x0010), 'OW', pixels),
     ];
-    const path = join(o.dir, `CT${String(k + 1).padStart(6, '0')}.dcm`);
-    await writeFile(path, writePart10({ mediaStorageSopClassUid: CT_IMAGE_STORAGE, mediaStorageSopInstanceUid: sop, transferSyntaxUid: TS.ExplicitVRLittleEndian }, elements));
-    files.push(path);
+    encoded.push(writePart10({ mediaStorageSopClassUid: CT_IMAGE_STORAGE, mediaStorageSopInstanceUid: sop, transferSyntaxUid: TS.ExplicitVRLittleEndian }, elements));
   }
-  const truthPath = join(o.dir, 'truth.json');
   const doc = { studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, seed: truth.params.seed, intercept, ...truth };
-  await writeFile(truthPath, `${JSON.stringify(doc, null, 2)}\n`);
-  return { dir: o.dir, files, studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, truthPath };
+  return { slices: encoded, studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, truth: doc };
 }
 

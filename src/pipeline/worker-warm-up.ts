@@ -1,11 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import type { AnalyzerRegistry } from '../analyzers/registry.js';
 import { buildVolume } from '../imaging/build-volume.js';
 import { renderHeadPhantom } from '../phantom/render.js';
-import { writePhantomSeries } from '../phantom/write-series.js';
+import { encodePhantomSeries } from '../phantom/write-series.js';
 import { buildResults } from '../results/build-results.js';
 
 /** Runs of the small phantom: V8 reaches its optimised code for the voxel loops after a few calls. */
@@ -19,30 +15,30 @@ const WARM_UP_RUNS = 6;
  * analyzer on a 512 x 512 x 30 phantom took 764, 563, 337, 322, 215 ms on its first five runs, and
  * 127 ms on its first run after six runs at 128 x 128 (470 ms). A job that arrives meanwhile
  * waits for the end of the warm-up, which is still sooner than a cold run. Returns the time, ms.
+ *
+ * The phantom's files stay in memory: written to and removed from the temporary directory at each
+ * start, their 30 inodes made later file creation nearby slower on ext4 without a journal, which
+ * skips inodes freed in the last minutes (see bench/lib/receivers.ts), and a start killed
+ * mid-way left them behind.
  */
 export async function warmUp(registry: AnalyzerRegistry, softwareVersion: string): Promise<number> {
   const t0 = performance.now();
-  const dir = join(tmpdir(), `medge-warm-up-${process.pid}-${threadId}`);
-  try {
-    const { volume: rendered, truth } = renderHeadPhantom({ rows: 128, columns: 128, pixelSpacing: 1.8, sliceThickness: 5, bleeds: [{ subtype: 'intraparenchymal', volumeMl: 5 }] });
-    const written = await writePhantomSeries(rendered, truth, { dir, seriesDescription: 'MEDGE WARM-UP' });
-    const instances = await Promise.all(written.files.map(async (f, i) => ({ sopInstanceUid: `warm-up-${i}`, part10: await readFile(f) })));
-    const sources = new Map(instances.map((i) => [i.sopInstanceUid, i.part10]));
-    for (let run = 0; run < WARM_UP_RUNS; run++) {
-      const volume = await buildVolume(instances);
-      for (const v of registry.applicable(volume)) {
-        if (!v.ok) continue;
-        const r = registry.run(v.analyzer, volume);
-        if (run > 0) continue;
-        try {
-          buildResults({ volume, sources, analyzer: { id: v.analyzer.manifest.id, version: v.analyzer.manifest.version }, result: r.result, now: new Date(), softwareVersion });
-        } catch {
-          // The result objects are warmed up when they can be built; the analysis is what counts.
-        }
+  const { volume: rendered, truth } = renderHeadPhantom({ rows: 128, columns: 128, pixelSpacing: 1.8, sliceThickness: 5, bleeds: [{ subtype: 'intraparenchymal', volumeMl: 5 }] });
+  const encoded = encodePhantomSeries(rendered, truth, { seriesDescription: 'MEDGE WARM-UP' });
+  const instances = encoded.slices.map((part10, i) => ({ sopInstanceUid: `warm-up-${i}`, part10 }));
+  const sources = new Map(instances.map((i) => [i.sopInstanceUid, i.part10]));
+  for (let run = 0; run < WARM_UP_RUNS; run++) {
+    const volume = await buildVolume(instances);
+    for (const v of registry.applicable(volume)) {
+      if (!v.ok) continue;
+      const r = registry.run(v.analyzer, volume);
+      if (run > 0) continue;
+      try {
+        buildResults({ volume, sources, analyzer: { id: v.analyzer.manifest.id, version: v.analyzer.manifest.version }, result: r.result, now: new Date(), softwareVersion });
+      } catch {
+        // The result objects are warmed up when they can be built; the analysis is what counts.
       }
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
   return performance.now() - t0;
 }
