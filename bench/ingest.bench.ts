@@ -2,7 +2,8 @@
  * Ingest benchmark: medge against a stock Orthanc 1.10 on the same machine, same files, same
  * clients. Modes: C-STORE on one association (storescu), on four parallel associations, and
  * STOW-RS (curl). Each round starts a fresh receiver with fresh storage, so that VmHWM is that
- * round's peak. Run with `npm run bench:ingest [-- --rounds 3 --slices 200 --stow-batch 50]`.
+ * round's peak; every round's storage stays until the end of the run (lib/create-cost.ts says why).
+ * Run with `npm run bench:ingest [-- --rounds 3 --slices 200 --stow-batch 50 --work DIR]`.
  *
  * Anchors (DESIGN.md): Orthanc 110 instances/s on one association, 185/s on four, STOW-RS 67-82/s.
  */
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries, type SyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
+import { fileCreationMicros, SLOW_CREATION_US } from './lib/create-cost.js';
 import { cpuSeconds, sampleRss } from './lib/proc-stats.js';
 import { startReceiver, type Receiver, type ReceiverKind } from './lib/receivers.js';
 import { runStorescu } from '../test/helpers/storescu.js';
@@ -26,6 +28,8 @@ interface Workload {
   splitDirs: string[];
   stowBodies: string[];
   boundary: string;
+  /** Where each round's receiver storage is made (removed with the workload at the end). */
+  storage: string;
 }
 
 interface Sample {
@@ -47,6 +51,7 @@ const { values: opts } = parseArgs({
     'stow-batch': { type: 'string', default: '50' },
     modes: { type: 'string', default: 'one,four,stow' },
     only: { type: 'string' },
+    /** Workload and receivers' storage; a new temporary directory (removed at the end) by default. */
     work: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -62,6 +67,8 @@ async function main(): Promise<void> {
     const w = await prepare(work, Number(opts.slices), Number(opts['stow-batch']));
     console.log(`workload: ${w.series.files.length} CT slices 512x512, ${(w.series.bytes / 1e6).toFixed(1)} MB, ` +
       `STOW in ${w.stowBodies.length} request(s) of ${opts['stow-batch']}; prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const creationBefore = fileCreationMicros(w.storage);
+    console.log(`storage: ${w.storage}; creating a file there: ${creationBefore.toFixed(0)} us${creationWarning(creationBefore)}`);
     const samples: Sample[] = [];
     const broken = new Map<ReceiverKind, string>();
     for (let round = 1; round <= rounds; round++) {
@@ -84,6 +91,8 @@ async function main(): Promise<void> {
       }
     }
     report(samples, w, modes, broken);
+    const creationAfter = fileCreationMicros(w.storage);
+    console.log(`\ncreating a file in the storage directory: ${creationBefore.toFixed(0)} us before the rounds, ${creationAfter.toFixed(0)} us after${creationWarning(Math.max(creationBefore, creationAfter))}`);
   } finally {
     if (!opts.keep && !opts.work) await rm(work, { recursive: true, force: true });
   }
@@ -103,11 +112,13 @@ async function prepare(work: string, slices: number, batch: number): Promise<Wor
     await writeMultipartBody(series.files.slice(i, i + batch), body, boundary);
     stowBodies.push(body);
   }
-  return { series, seriesDir, splitDirs, stowBodies, boundary };
+  const storage = join(work, 'storage');
+  await mkdir(storage, { recursive: true });
+  return { series, seriesDir, splitDirs, stowBodies, boundary, storage };
 }
 
 async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workload): Promise<Sample> {
-  const receiver = await startReceiver(kind);
+  const receiver = await startReceiver(kind, { storageParent: w.storage });
   const sampler = sampleRss(receiver.pid);
   try {
     const cpu0 = cpuSeconds(receiver.pid);
@@ -188,6 +199,12 @@ function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<Recei
   ];
   console.log(`\n${formatTable(['goal', 'measured', 'verdict'], goals)}`);
   for (const [kind, why] of broken) console.log(`\n${kind} could not be measured: ${why}`);
+}
+
+function creationWarning(us: number): string {
+  if (us <= SLOW_CREATION_US) return '';
+  return ` (over ${SLOW_CREATION_US} us: the filesystem skips recently freed inodes, see bench/lib/create-cost.ts; ` +
+    'the figures then depend on what was removed nearby in the last minutes: use --work DIR elsewhere, or wait)';
 }
 
 function worst(values: Array<number | undefined>): number | undefined {

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startMedge } from '../../test/helpers/medge-process.js';
 import { startOrthanc, orthancJson } from '../../test/helpers/orthanc.js';
 
@@ -22,9 +23,22 @@ export interface Receiver {
 export const MEDGE_AE = 'MEDGE';
 export const ORTHANC_AE = 'ORTHANC';
 
-export async function startReceiver(kind: ReceiverKind, medgeArgs: string[] = []): Promise<Receiver> {
+export interface ReceiverOptions {
+  medgeArgs?: string[];
+  /**
+   * Where the receiver's storage is made, left there on stop for the caller to remove; by default a
+   * temporary directory removed on stop. A benchmark keeps its rounds' storage until the end:
+   * removing one round's files made every file creation of the next rounds slower for either
+   * receiver, Orthanc's more than medge's (create-cost.ts).
+   */
+  storageParent?: string;
+}
+
+export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions = {}): Promise<Receiver> {
+  const keep = options.storageParent !== undefined;
   if (kind === 'medge') {
-    const medge = await startMedge({ args: ['--ae-title', MEDGE_AE, ...medgeArgs] });
+    const dataDir = keep ? await mkdtemp(join(options.storageParent!, 'medge-data-')) : undefined;
+    const medge = await startMedge({ dataDir, args: ['--ae-title', MEDGE_AE, ...(options.medgeArgs ?? [])] });
     // The analysis workers warm up on a small phantom after start (about 0.5-1.4 s of CPU): wait
     // for it, so that a round measures receiving and not the node's start-up.
     await warmedUp(medge.httpUrl);
@@ -38,12 +52,12 @@ export async function startReceiver(kind: ReceiverKind, medgeArgs: string[] = []
       settled: (timeoutMs) => pipelineIdle(medge.httpUrl, timeoutMs),
       async stop() {
         await medge.stop();
-        await rm(medge.dataDir, { recursive: true, force: true });
+        if (!keep) await rm(medge.dataDir, { recursive: true, force: true });
       },
     };
   }
   // StableAge as in Orthanc's defaults, so that the benchmark compares with a stock Orthanc.
-  const orthanc = await startOrthanc({ aeTitle: ORTHANC_AE, extraConfig: { StableAge: 60 } });
+  const orthanc = await startOrthanc({ aeTitle: ORTHANC_AE, extraConfig: { StableAge: 60 }, parentDir: options.storageParent, keepDir: keep });
   return {
     kind,
     pid: orthanc.pid,

@@ -42,6 +42,8 @@ export interface OrthancOptions {
   credentials?: { user: string; password: string };
   /** Where the instance's temporary directory (storage, index, configuration) is made; default os.tmpdir(). '/dev/shm' keeps it in memory. */
   parentDir?: string;
+  /** Leave the directory in place on stop (the caller removes it, e.g. a benchmark at its end). */
+  keepDir?: boolean;
 }
 
 export interface OrthancInstance {
@@ -56,7 +58,7 @@ export interface OrthancInstance {
   logFile: string;
   /** Headers for the REST API: the Authorization of `credentials`, or none. */
   authHeaders: Record<string, string>;
-  /** SIGTERM, then SIGKILL after 10 s; waits for exit and removes the directory. */
+  /** SIGTERM, then SIGKILL after 10 s; waits for exit and removes the directory (unless `keepDir`). */
   stop(): Promise<void>;
 }
 
@@ -146,7 +148,7 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
       await exited;
       clearTimeout(timer);
     }
-    await rm(dir, { recursive: true, force: true });
+    if (!options.keepDir) await rm(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
