@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries, type SyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
 import { fileCreationMicros, SLOW_CREATION_US } from './lib/create-cost.js';
-import { cpuSeconds, sampleRss } from './lib/proc-stats.js';
+import { cpuSeconds, sampleRss, statusMb } from './lib/proc-stats.js';
 import { startReceiver, type Receiver, type ReceiverKind } from './lib/receivers.js';
 import { runStorescu } from '../test/helpers/storescu.js';
 import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
@@ -42,6 +42,8 @@ interface Sample {
   stored: number;
   /** CPU seconds until the receiver had nothing left to do (medge: the series analysed too), informational. */
   cpuSettled: number | undefined;
+  /** Peak RSS (VmHWM) by then, MB, informational. */
+  rssSettledMb: number | undefined;
 }
 
 const { values: opts } = parseArgs({
@@ -129,8 +131,10 @@ async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workloa
     const rssMb = sampler.stop();
     const stored = await receiver.countInstances(w.series.studyUid, w.series.seriesUid);
     if (stored !== w.series.files.length) throw new Error(`${kind} holds ${stored} of ${w.series.files.length} instances after ${mode}`);
-    const cpuSettled = (await receiver.settled(60_000)) ? cpuSeconds(receiver.pid) - cpu0 : undefined;
-    return { kind, mode, round, seconds, cpu, rssMb, stored, cpuSettled };
+    const settled = await receiver.settled(60_000);
+    const cpuSettled = settled ? cpuSeconds(receiver.pid) - cpu0 : undefined;
+    const rssSettledMb = settled ? statusMb(receiver.pid, 'VmHWM') : undefined;
+    return { kind, mode, round, seconds, cpu, rssMb, stored, cpuSettled, rssSettledMb };
   } finally {
     sampler.stop();
     await receiver.stop();
@@ -161,7 +165,11 @@ function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<Recei
     if (!s.length) return undefined;
     const seconds = median(s.map((x) => x.seconds));
     const settled = s.map((x) => x.cpuSettled).filter((x): x is number => x !== undefined);
-    return { ips: n / seconds, mbs: mb / seconds, cpu: median(s.map((x) => x.cpu)), cpuSettled: settled.length ? median(settled) : undefined, rss: Math.max(...s.map((x) => x.rssMb)), rounds: s.length };
+    const rssSettled = s.map((x) => x.rssSettledMb).filter((x): x is number => x !== undefined);
+    return {
+      ips: n / seconds, mbs: mb / seconds, cpu: median(s.map((x) => x.cpu)), rss: Math.max(...s.map((x) => x.rssMb)), rounds: s.length,
+      cpuSettled: settled.length ? median(settled) : undefined, rssSettled: rssSettled.length ? Math.max(...rssSettled) : undefined,
+    };
   };
   const rows = modes.map((mode) => {
     const m = stat('medge', mode);
@@ -173,11 +181,12 @@ function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<Recei
   console.log(formatTable(['mode', 'medge/s', 'orthanc/s', 'ratio', 'medge MB/s', 'orthanc MB/s', 'medge CPU s', 'orthanc CPU s', 'CPU ratio', 'medge RSS MB', 'orthanc RSS MB', 'rounds m/o'], rows));
   console.log('\nanchors (DESIGN.md): Orthanc 110/s on one association, 185/s on four, STOW-RS 67-82/s; storescp 820/s');
   const anchors: Record<Mode, number> = { one: 110, four: 185, stow: 82 };
-  console.log(formatTable(['mode', 'medge/s', 'anchor/s', 'medge / anchor', 'medge CPU s until settled (incl. analysis)'], modes.map((mode) => {
+  console.log(formatTable(['mode', 'medge/s', 'anchor/s', 'medge / anchor', 'medge CPU s until settled', 'medge peak RSS MB until settled'], modes.map((mode) => {
     const m = stat('medge', mode);
-    return [MODE_LABEL[mode], m?.ips, anchors[mode], m ? m.ips / anchors[mode] : undefined, m?.cpuSettled];
+    return [MODE_LABEL[mode], m?.ips, anchors[mode], m ? m.ips / anchors[mode] : undefined, m?.cpuSettled, m?.rssSettled];
   })));
-  console.log('(the goals below are against the same-run Orthanc; "until settled" is informational: the node also analyses what it received, after the transfer)');
+  console.log('(the goals below are against the same-run Orthanc; "until settled" is informational: the node also analyses what it received,\n' +
+    'after the transfer, in a worker thread of the same process; `npm run bench:ingest-steady` shows a node that goes on receiving series)');
   const ratio = (mode: Mode) => {
     const m = stat('medge', mode);
     const o = stat('orthanc', mode);

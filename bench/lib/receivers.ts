@@ -64,8 +64,11 @@ export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions
     aeTitle: ORTHANC_AE,
     dicomPort: orthanc.dicomPort,
     stowUrl: `${orthanc.httpUrl}/dicom-web/studies`,
-    // Storage is fresh for each round: the whole count is this series.
-    countInstances: async () => (await orthancJson<{ CountInstances: number }>(orthanc.httpUrl, '/statistics')).CountInstances,
+    countInstances: async (study, series) =>
+      (await orthancJson<string[]>(orthanc.httpUrl, '/tools/find', {
+        method: 'POST',
+        body: JSON.stringify({ Level: 'Instance', Query: { StudyInstanceUID: study, SeriesInstanceUID: series } }),
+      })).length,
     // Orthanc stores and indexes before it answers; nothing follows (StableAge only marks the study stable).
     settled: async () => true,
     stop: () => orthanc.stop(),
