@@ -49,8 +49,9 @@ export function createIngest(deps: IngestDeps): Ingest {
       errors.inc({ protocol: ctx.protocol, code: (err as MedgeError).code });
       throw err;
     }
-    // A C-STORE waits for its instance before the next can come; a STOW-RS part does not.
-    const writer = await deps.store.begin({ waitingTransfer: dimse ? `${ctx.protocol}:${ctx.associationId ?? ''}` : undefined });
+    // A C-STORE waits for its instance before the next can come, and its bytes are views into the
+    // association's read buffer; a STOW-RS part does not wait, and its chunks are its own.
+    const writer = await deps.store.begin(dimse ? { waitingTransfer: `${ctx.protocol}:${ctx.associationId ?? ''}` } : { ownedChunks: true });
     const session = new Session(writer, ctx, dimse, now(), checkDisk);
     if (dimse) {
       // Written with the first dataset bytes (one write fewer per instance).

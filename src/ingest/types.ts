@@ -54,8 +54,11 @@ export interface SeriesSignals {
  * MedgeError (MEDGE_ERR_INGEST_*, MEDGE_ERR_STORE_DISK_FULL, MEDGE_ERR_STORE_IO) and leaves nothing.
  */
 export interface IngestSession {
-  // The bytes passed to write and writev need stay valid only until the returned promise
-  // resolves: the session copies what it keeps (DIMSE reads into a reused buffer).
+  /**
+   * A beginDataset session takes the bytes before the promise resolves (DIMSE reads into a reused
+   * buffer). A beginPart10 session may still be writing them after it resolved, until finish or
+   * abort: its caller must not change them (BeginOptions.ownedChunks).
+   */
   write(chunk: Buffer): Promise<void>;
   /** Writes consecutive chunks together (one system call for the file store); same as write for each. */
   writev(chunks: readonly Buffer[]): Promise<void>;

@@ -35,6 +35,13 @@ export interface BeginOptions {
    * so that they go on meanwhile.
    */
   waitingTransfer?: string;
+  /**
+   * The caller never changes a buffer it passed to write or writev (STOW-RS body chunks, whole
+   * files): the backend may then go on writing it after the call resolved, so that the copy into
+   * the page cache overlaps what the caller does next; errors surface at a later write or at
+   * commit. Without it the bytes are taken before the call resolves (DIMSE reuses its read buffer).
+   */
+  ownedChunks?: boolean;
 }
 
 export interface BlobStore {

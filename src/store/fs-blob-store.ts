@@ -96,7 +96,7 @@ export function createFsBlobStore(root: string): BlobStore {
         counted = false;
       };
       const inline = () => transfer !== undefined && alone(transfer);
-      return new FsBlobWriter(fd, tmpPath, { publish, inline, finished, waitedInline: (ms) => inlinePolicy.waited(ms) });
+      return new FsBlobWriter(fd, tmpPath, { publish, inline, finished, waitedInline: (ms) => inlinePolicy.waited(ms) }, options?.ownedChunks);
     },
 
     createReadStream(key: string, options?: { start?: number; highWaterMark?: number }): Readable {
