@@ -10,8 +10,10 @@ export const WRITEV_MAX = 1024;
  * libuv's thread pool while the caller goes on: a STOW-RS request's thread parses the next part
  * of the body while the previous chunks are copied into the page cache on the other core. The
  * copy is most of the cost of a write, and on this VM it grew several-fold at times (the host
- * backs fresh guest pages on first touch): measured over 22 alternating rounds of 4 x 50 STOW-RS
- * instances, 360 against 260 instances/s (medians) and 0.64 against 0.85 CPU s.
+ * backs fresh guest pages on first touch). 4 x 50 STOW-RS instances, rounds alternating in one
+ * run: 360 against 260 instances/s and 0.64 against 0.85 CPU s (medians of 6 each); another run,
+ * 361 against 320 instances/s (5 each). For C-STORE on four associations (chunks copied out of
+ * the read buffer first) it gave nothing measurable.
  */
 export class WriteBehind {
   /** Each removes itself when done; never rejects (a failure is kept in `failure`). */
