@@ -15,12 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
-import { runStorescu } from '../test/helpers/storescu.js';
 import { fileCreationMicros } from './lib/create-cost.js';
 import { cpuSeconds, sampleRss, statusMb } from './lib/proc-stats.js';
-import { startReceiver, type Receiver, type ReceiverKind } from './lib/receivers.js';
+import { startReceiver, storescuTo, stowTo, type Receiver, type ReceiverKind } from './lib/receivers.js';
 import { reissueSeries } from './lib/reissue-uids.js';
-import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
+import { newBoundary, writeMultipartBody } from './lib/stow.js';
 import { formatTable, median } from './lib/table.js';
 
 type Mode = 'one' | 'stow';
@@ -112,15 +111,8 @@ async function measure(r: Receiver, mode: Mode, index: number, copy: Copy): Prom
   const sampler = sampleRss(r.pid);
   const cpu0 = cpuSeconds(r.pid);
   const started = performance.now();
-  if (mode === 'one') {
-    const run = await runStorescu({ host: '127.0.0.1', port: r.dicomPort, aec: r.aeTitle, paths: [copy.dir] });
-    if (run.code !== 0) throw new Error(`storescu exited ${run.code ?? run.signal}: ${run.output.slice(-800)}`);
-  } else {
-    for (const body of copy.stowBodies) {
-      const res = await curlStow(r.stowUrl, body, copy.boundary);
-      if (res.status !== 200 && res.status !== 202) throw new Error(`STOW-RS HTTP ${res.status}: ${res.body.slice(0, 400)}`);
-    }
-  }
+  if (mode === 'one') await storescuTo(r, [[copy.dir]]);
+  else await stowTo(r, copy.stowBodies, copy.boundary);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(r.pid) - cpu0;
   const rssPeak = sampler.stop();

@@ -14,9 +14,8 @@ import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries, type SyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
 import { fileCreationMicros, SLOW_CREATION_US } from './lib/create-cost.js';
 import { cpuSeconds, sampleRss, statusMb } from './lib/proc-stats.js';
-import { startReceiver, type Receiver, type ReceiverKind } from './lib/receivers.js';
-import { runStorescu } from '../test/helpers/storescu.js';
-import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
+import { startReceiver, storescuTo, stowTo, type Receiver, type ReceiverKind } from './lib/receivers.js';
+import { newBoundary, writeMultipartBody } from './lib/stow.js';
 import { formatTable, fmt, median } from './lib/table.js';
 
 type Mode = 'one' | 'four' | 'stow';
@@ -142,19 +141,8 @@ async function measure(kind: ReceiverKind, mode: Mode, round: number, w: Workloa
 }
 
 async function send(r: Receiver, mode: Mode, w: Workload): Promise<void> {
-  const target = { host: '127.0.0.1', port: r.dicomPort, aec: r.aeTitle };
-  if (mode === 'one' || mode === 'four') {
-    const dirs = mode === 'one' ? [w.seriesDir] : w.splitDirs;
-    const runs = await Promise.all(dirs.map((d) => runStorescu({ ...target, paths: [d] })));
-    for (const run of runs) {
-      if (run.code !== 0) throw new Error(`storescu exited ${run.code ?? run.signal}: ${run.output.slice(-800)}`);
-    }
-    return;
-  }
-  for (const body of w.stowBodies) {
-    const res = await curlStow(r.stowUrl, body, w.boundary);
-    if (res.status !== 200 && res.status !== 202) throw new Error(`STOW-RS HTTP ${res.status}: ${res.body.slice(0, 400)}`);
-  }
+  if (mode === 'stow') return stowTo(r, w.stowBodies, w.boundary);
+  return storescuTo(r, (mode === 'one' ? [w.seriesDir] : w.splitDirs).map((d) => [d]));
 }
 
 function report(samples: Sample[], w: Workload, modes: Mode[], broken: Map<ReceiverKind, string>): void {

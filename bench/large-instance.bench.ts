@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticMultiFrame } from '../src/dicom/synthetic/multi-frame.js';
 import { cpuSeconds, sampleRss } from './lib/proc-stats.js';
-import { startReceiver, type ReceiverKind } from './lib/receivers.js';
-import { runStorescu } from '../test/helpers/storescu.js';
-import { curlStow, newBoundary, writeMultipartBody } from './lib/stow.js';
+import { startReceiver, storescuTo, stowTo, type ReceiverKind } from './lib/receivers.js';
+import { newBoundary, writeMultipartBody } from './lib/stow.js';
 import { formatTable } from './lib/table.js';
 
 const { values: opts } = parseArgs({
@@ -45,13 +44,8 @@ async function main(): Promise<void> {
           try {
             const cpu0 = cpuSeconds(receiver.pid);
             const started = performance.now();
-            if (mode === 'C-STORE') {
-              const run = await runStorescu({ host: '127.0.0.1', port: receiver.dicomPort, aec: receiver.aeTitle, paths: [instance.file] });
-              if (run.code !== 0) throw new Error(`storescu exited ${run.code ?? run.signal}: ${run.output.slice(-600)}`);
-            } else {
-              const res = await curlStow(receiver.stowUrl, body, boundary);
-              if (res.status !== 200 && res.status !== 202) throw new Error(`STOW-RS HTTP ${res.status}: ${res.body.slice(0, 300)}`);
-            }
+            if (mode === 'C-STORE') await storescuTo(receiver, [[instance.file]]);
+            else await stowTo(receiver, [body], boundary);
             const seconds = (performance.now() - started) / 1000;
             const cpu = cpuSeconds(receiver.pid) - cpu0;
             const rss = sampler.stop();

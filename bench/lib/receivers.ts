@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMedge } from '../../test/helpers/medge-process.js';
 import { startOrthanc, orthancJson } from '../../test/helpers/orthanc.js';
+import { runStorescu } from '../../test/helpers/storescu.js';
+import { curlStow } from './stow.js';
 
 export type ReceiverKind = 'medge' | 'orthanc';
 
@@ -73,6 +75,22 @@ export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions
     settled: async () => true,
     stop: () => orthanc.stop(),
   };
+}
+
+/** C-STORE with storescu (TCP_NODELAY=1), one association per entry of `associations` (files or directories), all at once. */
+export async function storescuTo(r: Receiver, associations: string[][]): Promise<void> {
+  const runs = await Promise.all(associations.map((paths) => runStorescu({ host: '127.0.0.1', port: r.dicomPort, aec: r.aeTitle, paths })));
+  for (const run of runs) {
+    if (run.code !== 0) throw new Error(`storescu exited ${run.code ?? run.signal}: ${run.output.slice(-800)}`);
+  }
+}
+
+/** STOW-RS with curl, one request per multipart body file, one after the other. */
+export async function stowTo(r: Receiver, bodies: string[], boundary: string): Promise<void> {
+  for (const body of bodies) {
+    const res = await curlStow(r.stowUrl, body, boundary);
+    if (res.status !== 200 && res.status !== 202) throw new Error(`STOW-RS HTTP ${res.status}: ${res.body.slice(0, 400)}`);
+  }
 }
 
 /** Number of instances QIDO-RS lists for one series (PS3.18 10.6); 204 and empty mean none. */
