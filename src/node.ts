@@ -36,7 +36,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const events = new NodeEvents();
   const store = createFsBlobStore(dataDir);
   const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
-  const repair = await recoverStore(store, index, log);
+  const { reindexedSeries, ...repair } = await recoverStore(store, index, log);
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
 
   const health = () => {
@@ -60,7 +60,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
 
   // The pipeline judges series complete and analyses them in worker threads; the dispatcher turns
   // analyses into alerts and delivers them through the outbox. Both resume persisted work at start.
-  const pipeline = createPipeline({ db: index.db, index, store, ingest, events, config: config.pipeline, log, metrics });
+  const pipeline = createPipeline({ db: index.db, index, store, ingest, events, config: config.pipeline, log, metrics, recoveredSeries: reindexedSeries });
   const dashboard = new DashboardHub({ events, log });
   dashboard.start();
   const channels = [dashboard, ...createAlertChannels(config.alerts.channels, { log })];

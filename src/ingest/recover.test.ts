@@ -51,10 +51,13 @@ test('start-up recovery re-indexes lost files, removes leftovers and dangling ro
   await store.delete(index.getInstance('1.2.3.4.2')!.blobKey);
 
   const report = await recoverStore(store, index, log);
-  assert.deepEqual(report, { temporaryRemoved: 1, reindexed: 1, orphansRemoved: 1, danglingRowsRemoved: 1 });
+  assert.deepEqual(report, {
+    temporaryRemoved: 1, reindexed: 1, orphansRemoved: 1, danglingRowsRemoved: 1,
+    reindexedSeries: [{ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4' }],
+  });
   assert.equal(index.getInstance('1.2.3.4.3')!.blobKey, 'x/y/1.2.3.4.3-lost.dcm');
   assert.equal(index.getInstance('1.2.3.4.2'), undefined);
   assert.notEqual(index.getInstance('1.2.3.4.1')!.blobKey, 'x/y/1.2.3.4.1-stale.dcm');
   assert.deepEqual(await readdir(join(dir, 'tmp')), []);
-  assert.deepEqual(await recoverStore(store, index, log), { temporaryRemoved: 0, reindexed: 0, orphansRemoved: 0, danglingRowsRemoved: 0 });
+  assert.deepEqual(await recoverStore(store, index, log), { temporaryRemoved: 0, reindexed: 0, orphansRemoved: 0, danglingRowsRemoved: 0, reindexedSeries: [] });
 });

@@ -15,6 +15,20 @@ export interface RecoveryReport {
   danglingRowsRemoved: number;
 }
 
+/** A series by its UIDs. */
+export interface SeriesRef {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+}
+
+export interface Recovery extends RecoveryReport {
+  /**
+   * The series of the instances indexed again, for the pipeline: after a power cut took the index
+   * commits of a whole series, nothing else would ever make that series ready for analysis.
+   */
+  reindexedSeries: SeriesRef[];
+}
+
 /**
  * Start-up repair after an unclean stop. The files are the source of truth: a file under its key
  * was fsync'd and renamed complete, so one the index does not know (a crash between commit and
@@ -23,13 +37,17 @@ export interface RecoveryReport {
  * instance is already indexed under another key is a superseded or unacknowledged version and is
  * removed. An index row without its file should be impossible; it is removed and logged.
  */
-export async function recoverStore(store: BlobStore, index: InstanceIndex, log: Logger): Promise<RecoveryReport> {
+export async function recoverStore(store: BlobStore, index: InstanceIndex, log: Logger): Promise<Recovery> {
   const report: RecoveryReport = { temporaryRemoved: await store.cleanTemporary(), reindexed: 0, orphansRemoved: 0, danglingRowsRemoved: 0 };
+  const series = new Map<string, SeriesRef>();
   const rows = new Map(index.allBlobs().map((r) => [r.blobKey, r]));
   for await (const key of store.list()) {
     if (rows.has(key)) continue;
-    if (await reindex(store, index, key)) report.reindexed++;
-    else {
+    const indexed = await reindex(store, index, key);
+    if (indexed) {
+      report.reindexed++;
+      series.set(indexed.seriesInstanceUid, indexed);
+    } else {
       await store.delete(key);
       report.orphansRemoved++;
     }
@@ -42,30 +60,31 @@ export async function recoverStore(store: BlobStore, index: InstanceIndex, log: 
     report.danglingRowsRemoved++;
   }
   if (report.temporaryRemoved || report.reindexed || report.orphansRemoved || report.danglingRowsRemoved) {
-    log.warn({ event: 'store-recovered', ...report }, 'store repaired after an unclean stop');
+    log.warn({ event: 'store-recovered', ...report, series: series.size }, 'store repaired after an unclean stop');
   }
-  return report;
+  return { ...report, reindexedSeries: [...series.values()] };
 }
 
-async function reindex(store: BlobStore, index: InstanceIndex, key: string): Promise<boolean> {
+/** Indexes a file the index does not know; its series, or undefined when it is not a storable instance or already indexed. */
+async function reindex(store: BlobStore, index: InstanceIndex, key: string): Promise<SeriesRef | undefined> {
   let bytes: Buffer;
   try {
     bytes = await store.read(key);
   } catch {
-    return false;
+    return undefined;
   }
   const meta = readFileMeta(bytes);
-  if (!meta) return false;
+  if (!meta) return undefined;
   let parsed;
   try {
     parsed = parseInstanceHeader(bytes, meta.transferSyntaxUid, bytes.length);
   } catch {
-    return false;
+    return undefined;
   }
-  if (parsed.kind !== 'ok') return false;
+  if (parsed.kind !== 'ok') return undefined;
   const h = parsed.header;
-  if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return false;
-  if (index.getInstance(h.sopInstanceUid)) return false;
+  if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return undefined;
+  if (index.getInstance(h.sopInstanceUid)) return undefined;
   index.record({
     ...h,
     sopInstanceUid: h.sopInstanceUid,
@@ -82,5 +101,5 @@ async function reindex(store: BlobStore, index: InstanceIndex, key: string): Pro
     associationId: null,
     remoteAddress: null,
   });
-  return true;
+  return { studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG, type MedgeConfig } from '../config/schema.js';
 import { NodeEvents, type NodeEventMap } from '../events/node-events.js';
 import { createIngest } from '../ingest/ingest.js';
+import { recoverStore } from '../ingest/recover.js';
 import type { Ingest, IngestContext } from '../ingest/types.js';
 import { createLogger } from '../observability/log.js';
 import { MetricsRegistry } from '../observability/metrics.js';
@@ -35,6 +36,8 @@ export interface TestNodeOptions {
   analyzerModules?: AnalyzerModule[];
   workerNice?: number;
   workerSchedIdle?: boolean;
+  /** Run the store's start-up recovery first, as the node does, and hand its series to the pipeline. */
+  recover?: boolean;
 }
 
 /** The node's parts over `dir` (created or reopened), pipeline started. */
@@ -46,8 +49,10 @@ export async function startPipelineNode(dir: string, o: TestNodeOptions = {}): P
   const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
   const store = createFsBlobStore(join(dir, 'store'));
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: 0 });
+  const recovered = o.recover ? (await recoverStore(store, index, log)).reindexedSeries : undefined;
   const deps: PipelineDeps = {
     db: index.db, index, store, ingest, events, log, metrics,
+    recoveredSeries: recovered,
     config: { ...DEFAULT_CONFIG.pipeline, ...o.config },
     analyzerModules: o.analyzerModules,
     workerNice: o.workerNice,

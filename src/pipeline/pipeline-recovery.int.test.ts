@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { WrittenSeries } from '../phantom/write-series.js';
+import { createFsBlobStore } from '../store/fs-blob-store.js';
 import type { Db } from '../store/index-db.js';
 import { analyzerModule, ingestFiles, recordEvents, startPipelineNode, writeHeadSeries } from './int-test-support.js';
 
@@ -98,5 +99,42 @@ test('a worker that dies: the series is retried once, then recorded as failed wi
     assert.equal(stateOf(node.index.db, s.seriesInstanceUid).attempts, 2);
   } finally {
     await node.close();
+  }
+});
+
+test('power cut: a series whose files are on disk but whose index commits were lost is indexed again at start and analysed; an analysed one is not', async () => {
+  const dir = join(work, 'node-lost-index');
+  const s = series[2]!;
+  // The files were fsync'd and renamed; the index (synchronous=NORMAL WAL) lost every commit of the series.
+  const store = createFsBlobStore(join(dir, 'store'));
+  for (const f of s.files) {
+    const w = await store.begin();
+    await w.write(await readFile(f));
+    await w.commit(`${s.studyInstanceUid}/${s.seriesInstanceUid}/${basename(f)}`);
+  }
+  const timers = { quietMs: 300, geometrySettleMs: 200, workers: 1 };
+  const node = await startPipelineNode(dir, { recover: true, config: timers, analyzerModules: [analyzerModule('ichAnalyzer')] });
+  try {
+    const finished = recordEvents(node.events, 'analysis-finished');
+    const [a] = await finished.waitFor((x) => x.seriesInstanceUid === s.seriesInstanceUid);
+    assert.equal(a.status, 'positive');
+    assert.equal(a.readyTrigger, 'restart');
+    assert.equal(a.instanceCount, s.files.length);
+    for (let i = 0; i < 200 && stateOf(node.index.db, s.seriesInstanceUid).state !== 'done'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(stateOf(node.index.db, s.seriesInstanceUid).state, 'done', 'the job ends after its results are stored');
+    // One row lost again: recovery indexes it, but the series was analysed: no second analysis.
+    node.index.deleteInstance(node.index.instancesOfSeries(s.seriesInstanceUid)[0]!);
+  } finally {
+    await node.close();
+  }
+  const again = await startPipelineNode(dir, { recover: true, config: timers, analyzerModules: [analyzerModule('ichAnalyzer')] });
+  try {
+    const ready = recordEvents(again.events, 'series-ready');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(again.index.instancesOfSeries(s.seriesInstanceUid).length, s.files.length, 'the lost row is indexed again');
+    assert.equal(ready.seen.length, 0, 'an analysed series is not made ready again by recovery');
+    assert.equal(again.pipeline.status().tracking, 0);
+  } finally {
+    await again.close();
   }
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MedgeConfig } from '../config/schema.js';
 import type { NodeEventMap, NodeEvents } from '../events/node-events.js';
+import type { SeriesRef } from '../ingest/recover.js';
 import type { Ingest } from '../ingest/types.js';
 import type { Logger } from '../observability/log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
@@ -45,6 +46,12 @@ export interface PipelineDeps {
   warmUp?: boolean;
   /** Written into the result objects; default the package version. */
   softwareVersion?: string;
+  /**
+   * Series whose instances start-up recovery indexed again (recover.ts): those the pipeline has no
+   * state for are tracked as if their instances had just arrived, and become ready by the
+   * restart timer (`quietMs`). Their 'instance-stored' events were lost with the index commits.
+   */
+  recoveredSeries?: SeriesRef[];
 }
 
 export interface PipelineStatus {
@@ -184,6 +191,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       events.on('association-released', onReleased);
       events.on('request-complete', onRequest);
       for (const r of recovered.receiving) tracker.resume(r.studyInstanceUid, r.seriesInstanceUid);
+      const untracked = (deps.recoveredSeries ?? []).filter((r) => !queue.get(r.seriesInstanceUid));
+      for (const r of untracked) tracker.resume(r.studyInstanceUid, r.seriesInstanceUid);
       try {
         await pool.start();
       } catch (err) {
@@ -193,7 +202,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
       const { loaded, loadFailures } = pool.analyzers();
       for (const f of loadFailures) log.error({ analyzer: f.id, err: f.error }, 'analyzer failed to load');
-      log.info({ workers: deps.config.workers, analyzers: loaded.map((a) => `${a.id} ${a.version}`), requeued: recovered.requeued, resumed: recovered.receiving.length }, 'pipeline started');
+      log.info({ workers: deps.config.workers, analyzers: loaded.map((a) => `${a.id} ${a.version}`), requeued: recovered.requeued, resumed: recovered.receiving.length, recovered: untracked.length }, 'pipeline started');
       running = true;
       pump();
     },
