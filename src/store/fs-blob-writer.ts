@@ -92,7 +92,7 @@ export class FsBlobWriter implements BlobWriter {
   startSync(): void {
     if (this.done || this.syncing) return;
     if (this.behind && !this.behind.idle) {
-      this.syncing = this.written().then(() => new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))));
+      this.syncing = this.written().then(() => fdatasyncInPool(this.fd));
     } else if (this.store.inline()) {
       try {
         const started = performance.now();
@@ -103,7 +103,7 @@ export class FsBlobWriter implements BlobWriter {
         this.syncing = Promise.reject(err);
       }
     } else {
-      this.syncing = new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+      this.syncing = fdatasyncInPool(this.fd);
     }
     // Reported by commit or swallowed by abort; never an unhandled rejection in between.
     this.syncing.catch(() => undefined);
@@ -155,6 +155,11 @@ export interface WriterHooks {
   finished(): void;
   /** How long an inline wait for the disk took (ms): a slow disk turns inline waits off for a while. */
   waitedInline(ms: number): void;
+}
+
+/** fdatasync in libuv's thread pool. */
+function fdatasyncInPool(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 export function ioError(what: string, path: string, err: unknown): MedgeError {
