@@ -1,41 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { once } from 'node:events';
-import { readFile, rm, mkdtemp, writeFile } from 'node:fs/promises';
+import { rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startTestApp } from './test-support.js';
 import { createStowClient } from './stow-client.js';
 import { writeSyntheticCtSeries } from '../dicom/synthetic/ct-series.js';
 import { isMedgeError } from '../errors.js';
 import { requireTool, skipMessage } from '../../test/helpers/peers.js';
+import { makeCertificates, OPENSSL_HINT } from '../../test/helpers/tls-certs.js';
 
 /**
  * TLS to the destination with a private CA: a TLS terminator (node:tls, certificates made here by
  * the openssl CLI) in front of medge's own STOW-RS server.
  */
-
-const run = promisify(execFile);
-const OPENSSL_HINT = 'sudo apt-get install openssl';
-
-/** A CA and two leaves signed by it: one for 127.0.0.1, one for another name. */
-async function makeCertificates(dir: string): Promise<{ ca: string; leaf: { key: string; cert: string }; otherName: { key: string; cert: string } }> {
-  const p = (f: string) => join(dir, f);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=medge test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  const leaf = async (name: string, san: string) => {
-    await writeFile(p(`${name}.ext`), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
-    await run('openssl', ['req', ...ec, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${name}`]);
-    await run('openssl', ['x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${name}.pem`), '-days', '2', '-extfile', p(`${name}.ext`)]);
-    return { key: await readFile(p(`${name}.key`), 'utf8'), cert: await readFile(p(`${name}.pem`), 'utf8') };
-  };
-  return { ca: await readFile(p('ca.pem'), 'utf8'), leaf: await leaf('loopback', 'IP:127.0.0.1'), otherName: await leaf('elsewhere', 'DNS:pacs.elsewhere.example') };
-}
 
 /** Terminates TLS on 127.0.0.1:0 and pipes each connection to `targetPort`. */
 async function tlsTerminator(cert: { key: string; cert: string }, targetPort: number) {

@@ -1,0 +1,80 @@
+/**
+ * DICOM TLS (PS3.15 B.1, the TLS Secure Transport Connection Profile; dcmtk's default is the
+ * Non-downgrading BCP 195 profile, PS3.15 B.9) between medge's SCU and a real peer: dcmtk's
+ * storescp with `+tls`, a certificate from a private CA made by the openssl CLI, bit-preserving
+ * (+B). The uplink's DIMSE destinations use this SCU.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMedgeError } from '../errors.js';
+import { readFileMeta } from '../dicom/part10.js';
+import { writeSyntheticCtSeries } from '../dicom/synthetic/ct-series.js';
+import { freePort } from '../../test/helpers/free-port.js';
+import { DCMTK_HINT, requireTool, skipMessage } from '../../test/helpers/peers.js';
+import { makeCertificates, OPENSSL_HINT } from '../../test/helpers/tls-certs.js';
+import { echo, storeFiles } from './scu.js';
+
+const missing = [...['storescp'].filter((t) => !requireTool(t, DCMTK_HINT)), ...['openssl'].filter((t) => !requireTool(t, OPENSSL_HINT))];
+const skip = missing.length ? skipMessage(missing.join(', '), `${DCMTK_HINT} openssl`) : false;
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+after(async () => {
+  for (const c of children) c.kill('SIGTERM');
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function datasetSha(bytes: Buffer): string {
+  const meta = readFileMeta(bytes);
+  assert.ok(meta);
+  return createHash('sha256').update(bytes.subarray(meta.datasetOffset)).digest('hex');
+}
+
+test('TLS to dcmtk storescp +tls: with the private CA, echo and C-STORE succeed byte for byte; without it, or in plain TCP, the SCU fails with the reason', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-scu-tls-'));
+  dirs.push(dir);
+  const certs = await makeCertificates(dir);
+  const out = join(dir, 'received');
+  await mkdir(out);
+  const port = await freePort();
+  // -ic: medge's SCU presents no client certificate (the uplink authenticates the peer only).
+  const scp = spawn('storescp', ['-aet', 'TLSSCP', '+B', '+tls', certs.leaf.keyFile, certs.leaf.certFile, '-ic', '-od', out, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(scp);
+  let stderr = '';
+  scp.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const peer = { host: '127.0.0.1', port, calledAe: 'TLSSCP', callingAe: 'MEDGE', timeoutMs: 5000 };
+  const tls = { ca: certs.ca };
+
+  let echoed: { status: number } | undefined;
+  for (let i = 0; i < 100 && !echoed; i++) {
+    echoed = await echo({ ...peer, tls }).catch(() => undefined);
+    if (!echoed) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(echoed?.status, 0, `no TLS echo from storescp: ${stderr}`);
+
+  const series = await writeSyntheticCtSeries({ dir: join(dir, 'ct'), slices: 3, rows: 64, columns: 64 });
+  const { results, summary } = await storeFiles({ ...peer, tls, files: series.files });
+  assert.deepEqual(results.map((r) => r.ok), [true, true, true], JSON.stringify(results.map((r) => r.error?.message)));
+  assert.equal(summary.sent, 3);
+  assert.equal(summary.failed, 0);
+  const sent = new Set(await Promise.all(series.files.map(async (f) => datasetSha(await readFile(f)))));
+  const received = new Set(await Promise.all((await readdir(out)).map(async (f) => datasetSha(await readFile(join(out, f))))));
+  assert.deepEqual(received, sent);
+
+  // Plain TCP to a TLS port: a clean DIMSE error, no hang.
+  await assert.rejects(echo({ ...peer }), (err) => isMedgeError(err) && err.code.startsWith('MEDGE_ERR_DIMSE_'));
+  // Node's built-in CAs do not include the private one: the handshake fails and says why.
+  await assert.rejects(echo({ ...peer, tls: {} }), (err) => {
+    assert.ok(isMedgeError(err, 'MEDGE_ERR_DIMSE_CONNECT'), String(err));
+    assert.match(err.message, /SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+    return true;
+  });
+  assert.equal(scp.exitCode, null, 'storescp still serves after the failed handshakes');
+  const again = await echo({ ...peer, tls });
+  assert.equal(again.status, 0);
+});
