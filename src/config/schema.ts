@@ -140,8 +140,12 @@ export type UplinkDestinationConfig =
       port: number;
       /** Calling AE title; default dicom.aeTitle. */
       callingAeTitle?: string;
-      /** DICOM TLS (PS3.15 B.1) to the archive; the PEM file of its CA. */
-      tls?: { caFile?: string };
+      /**
+       * DICOM TLS (PS3.15 B.1, B.9) to the archive: `caFile`, the PEM file of the CA(s) that signed its
+       * certificate (default: the built-in list); `certFile` and `keyFile`, the node's own certificate
+       * chain and unencrypted private key, PEM, for an archive that requires one (mutual authentication).
+       */
+      tls?: { caFile?: string; certFile?: string; keyFile?: string };
     });
 
 export type AlertSeverity = 'critical' | 'urgent' | 'routine';

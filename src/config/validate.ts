@@ -132,7 +132,14 @@ function checkUplinkDestinations(v: unknown): string | undefined {
       if (integer(1, 65535)(dest.port, '')) return `${at}: port must be a whole number from 1 to 65535`;
       if (dest.callingAeTitle !== undefined && aeTitle(dest.callingAeTitle, '')) return `${at}: callingAeTitle ${aeTitle(dest.callingAeTitle, '')}`;
       const tls = dest.tls as Record<string, unknown> | undefined;
-      if (tls !== undefined && (typeof tls !== 'object' || tls === null || (tls.caFile !== undefined && text(tls.caFile)))) return `${at}: tls must be {} or { caFile: PEM path }`;
+      if (tls !== undefined) {
+        const shape = '{ caFile?, certFile?, keyFile? } (PEM paths)';
+        if (typeof tls !== 'object' || tls === null) return `${at}: tls must be ${shape}`;
+        const unknown = Object.keys(tls).find((k) => !['caFile', 'certFile', 'keyFile'].includes(k));
+        if (unknown) return `${at}: tls.${unknown} is not a known key; tls is ${shape}`;
+        for (const k of ['caFile', 'certFile', 'keyFile']) if (tls[k] !== undefined && text(tls[k])) return `${at}: tls.${k} must be the path of a PEM file`;
+        if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) return `${at}: tls.certFile and tls.keyFile go together (the node's certificate and its private key)`;
+      }
     } else return `${at}: type must be one of stow-rs, dimse`;
     if (dest.timeoutMs !== undefined && integer(100, 600_000)(dest.timeoutMs, '')) return `${at}: timeoutMs must be a whole number from 100 to 600000`;
     if (dest.compressResults !== undefined && typeof dest.compressResults !== 'boolean') return `${at}: compressResults must be true or false`;

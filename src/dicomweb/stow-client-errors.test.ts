@@ -37,7 +37,7 @@ test('socket errors are retryable network errors; certificate problems are named
   const untrusted = transportError(errno('SELF_SIGNED_CERT_IN_CHAIN'), dest);
   assert.equal(untrusted.code, 'MEDGE_ERR_UPLINK_TLS');
   assert.equal(isRetryable(untrusted), false);
-  assert.match(untrusted.message, /not trusted.*give that CA with `ca`/);
+  assert.match(untrusted.message, /not trusted.*give that CA \(`caFile`\)/);
   assert.match(transportError(errno('CERT_HAS_EXPIRED'), dest).message, /expired/);
   assert.match(transportError(errno('ERR_TLS_CERT_ALTNAME_INVALID'), dest).message, /does not name this host/);
   assert.equal(transportError(errno('ERR_SSL_SOMETHING_NEW'), dest).code, 'MEDGE_ERR_UPLINK_TLS');

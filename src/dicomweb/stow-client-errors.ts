@@ -1,4 +1,5 @@
 import { MedgeError } from '../errors.js';
+import { tlsProblem } from '../util/tls-problems.js';
 
 /**
  * One translator from what an HTTP exchange with a DICOMweb destination can go wrong into the
@@ -6,24 +7,6 @@ import { MedgeError } from '../errors.js';
  * may succeed later without anyone changing anything (the link, a busy server), false when a
  * person must act (credentials, CA, URL, the data itself).
  */
-
-/** TLS failures by OpenSSL / Node code, with what a person should do about each. */
-const TLS_PROBLEMS: Record<string, string> = {
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate is not trusted (its issuer is unknown): give the destination\'s CA with `ca`',
-  UNABLE_TO_GET_ISSUER_CERT: 'the certificate is not trusted (its issuer is unknown): give the destination\'s CA with `ca`',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate is not trusted (its issuer is unknown): give the destination\'s CA with `ca`',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate is not trusted (a self-signed CA not in the trust store): give that CA with `ca`',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is not trusted (self-signed): give it as `ca` or use a certificate from a CA',
-  CERT_HAS_EXPIRED: 'the certificate has expired: the destination must renew it',
-  CERT_NOT_YET_VALID: 'the certificate is not valid yet: check the clocks of this node and the destination',
-  CERT_REVOKED: 'the certificate has been revoked',
-  CERT_SIGNATURE_FAILURE: 'the certificate signature does not verify',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name this host: use the host name the certificate was issued for',
-  ERR_SSL_WRONG_VERSION_NUMBER: 'the destination does not speak TLS on this port: use http:// or the TLS port',
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the destination does not trust this node\'s client certificate',
-  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'no TLS version or cipher in common with the destination',
-  EPROTO: 'the TLS handshake failed (protocol error)',
-};
 
 /** Socket errors that a later attempt may not meet (the link or the destination is down). */
 const NETWORK_PROBLEMS: Record<string, string> = {
@@ -52,7 +35,7 @@ export function transportError(err: unknown, dest: Destination): MedgeError {
   let code = e?.code ?? '';
   // Node reports some handshake failures as EPROTO with OpenSSL's reason only in the message.
   if (code === 'EPROTO' && /wrong version number/i.test(e.message ?? '')) code = 'ERR_SSL_WRONG_VERSION_NUMBER';
-  const tls = TLS_PROBLEMS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT') ? `TLS failed (${code})` : undefined);
+  const tls = tlsProblem(code);
   if (tls) {
     return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${dest.url} failed: ${tls} [${code}]`, { url: dest.url, tlsCode: code, retryable: false }, err);
   }

@@ -58,7 +58,7 @@ test('TLS: with the private CA the store succeeds; without it the error says the
 
     await assert.rejects(client({ baseUrl: `https://127.0.0.1:${good.port}/dicom-web` }).store(instance), (err) => {
       assert.ok(isMedgeError(err, 'MEDGE_ERR_UPLINK_TLS'), String(err));
-      assert.match(err.message, /certificate is not trusted.*give .*CA with `ca`/);
+      assert.match(err.message, /certificate is not trusted.*give .*CA \(`caFile`\)/);
       assert.equal(err.fields.retryable, false);
       return true;
     });

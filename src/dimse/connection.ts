@@ -50,7 +50,10 @@ export class Connection {
       onError: (err) => this.malformed(err),
     });
     socket.on('error', (err) => {
-      this.closeError ??= new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'connection error', { errno: (err as NodeJS.ErrnoException).code }, err);
+      const code = (err as NodeJS.ErrnoException).code;
+      // The code says what an operator can act on (ECONNRESET, or a TLS alert such as
+      // ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: the peer wants a client certificate).
+      this.closeError ??= new MedgeError('MEDGE_ERR_DIMSE_ABORTED', `connection error${code ? ` (${code})` : ''}`, { errno: code }, err);
     });
     socket.on('close', () => this.finish());
   }

@@ -34,6 +34,9 @@ export interface ScuAssociationOptions {
 export interface ScuTlsOptions {
   /** CA(s) to trust instead of Node's built-in list; absent: the built-in list. */
   ca?: string | Buffer;
+  /** The node's certificate chain and private key, PEM, for a peer that authenticates its clients. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   /** Default true: the certificate must verify and name `host`. */
   rejectUnauthorized?: boolean;
 }
@@ -57,7 +60,7 @@ export class ScuAssociation {
   static async open(opts: ScuAssociationOptions): Promise<ScuAssociation> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const socket: Socket = opts.tls
-      ? tlsConnect({ host: opts.host, port: opts.port, ca: opts.tls.ca, rejectUnauthorized: opts.tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' })
+      ? tlsConnect({ host: opts.host, port: opts.port, ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, rejectUnauthorized: opts.tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' })
       : connect({ host: opts.host, port: opts.port, noDelay: true });
     socket.setNoDelay(true);
     // A TLS socket is usable once its handshake is done, not at TCP connect.

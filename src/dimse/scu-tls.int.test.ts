@@ -78,3 +78,26 @@ test('TLS to dcmtk storescp +tls: with the private CA, echo and C-STORE succeed 
   const again = await echo({ ...peer, tls });
   assert.equal(again.status, 0);
 });
+
+test('TLS to a storescp that requires a client certificate: refused without one (the reason says so), accepted with the node\'s', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-scu-mtls-'));
+  dirs.push(dir);
+  const certs = await makeCertificates(dir);
+  const port = await freePort();
+  // storescp's default -rc: the peer must present a certificate signed by a CA it trusts (+cf).
+  const scp = spawn('storescp', ['-aet', 'TLSSCP', '+tls', certs.leaf.keyFile, certs.leaf.certFile, '+cf', certs.caFile, '-od', dir, String(port)], { stdio: 'ignore' });
+  children.push(scp);
+  const peer = { host: '127.0.0.1', port, calledAe: 'TLSSCP', callingAe: 'MEDGE', timeoutMs: 5000 };
+  const mutual = { ca: certs.ca, cert: certs.client.cert, key: certs.client.key };
+  let echoed: { status: number } | undefined;
+  for (let i = 0; i < 100 && !echoed; i++) {
+    echoed = await echo({ ...peer, tls: mutual }).catch(() => undefined);
+    if (!echoed) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(echoed?.status, 0, 'echo with the node certificate');
+  await assert.rejects(echo({ ...peer, tls: { ca: certs.ca } }), (err) => {
+    assert.ok(isMedgeError(err, 'MEDGE_ERR_DIMSE_ABORTED'), String(err));
+    assert.match(err.message, /CERTIFICATE_REQUIRED|HANDSHAKE|ALERT/);
+    return true;
+  });
+});

@@ -8,6 +8,7 @@ import type { ScuTlsOptions } from '../dimse/scu-association.js';
 import { statusHex } from '../dimse/status.js';
 import { CONVERTIBLE } from '../dimse/scu-convert.js';
 import { STORAGE_SOP_CLASSES } from '../dicom/sop-classes.js';
+import { tlsProblem } from '../util/tls-problems.js';
 import type { InstanceOutcome, PreparedInstance, UplinkSender } from './uplink-sender.js';
 
 export interface DimseSenderOptions {
@@ -27,8 +28,6 @@ const NO_CONTEXT = 'MEDGE_ERR_DIMSE_NO_CONTEXT';
 const DIMSE_BATCH = 32;
 /** Codes of a lost or refused association: the batch failed as a whole. */
 const LINK_CODES = new Set(['MEDGE_ERR_DIMSE_CONNECT', 'MEDGE_ERR_DIMSE_TIMEOUT', 'MEDGE_ERR_DIMSE_ABORTED', 'MEDGE_ERR_DIMSE_PDU', 'MEDGE_ERR_DIMSE_REJECTED']);
-/** OpenSSL / Node codes of a TLS handshake that cannot succeed without a configuration change. */
-const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/;
 
 /**
  * A DIMSE C-STORE destination (PS3.4 B) over the node's SCU, byte for byte from disk (results in
@@ -145,9 +144,9 @@ function linkError(r: StoreFileResult, target: string): MedgeError {
   const e = r.error!;
   const cause = e.cause as NodeJS.ErrnoException | undefined;
   const code = cause?.code ?? '';
-  if (TLS_CODE.test(code) || /certificate|SSL|TLS/i.test(cause?.message ?? '')) {
-    return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${target} failed: ${cause?.message ?? code} [${code}]`, { target, tlsCode: code, retryable: false }, e);
-  }
+  // A handshake that cannot succeed without a change of configuration, explained.
+  const tls = tlsProblem(code) ?? (/certificate|SSL|TLS/i.test(cause?.message ?? '') ? `TLS failed (${cause!.message.trim()})` : undefined);
+  if (tls) return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${target} failed: ${tls} [${code}]`, { target, tlsCode: code, retryable: false }, e);
   if (e.code === 'MEDGE_ERR_DIMSE_REJECTED') {
     return new MedgeError('MEDGE_ERR_UPLINK_REJECTED', `${target} rejected the association: ${e.message}; check the called and calling AE titles`, { target, retryable: false, destinationLevel: true }, e);
   }

@@ -160,25 +160,29 @@ export function createUplink(deps: UplinkDeps): Uplink {
 
 async function makeSenders(d: UplinkDestinationConfig, deps: UplinkDeps): Promise<{ sender: UplinkSender; alertSender?: AlertSender }> {
   if (d.type === 'stow-rs') {
-    const ca = d.caFile ? await readPem(d.caFile, d.id) : undefined;
+    const ca = d.caFile ? await readPem(d.caFile, d.id, 'CA') : undefined;
     const http = { auth: d.auth, ca, timeoutMs: d.timeoutMs };
     // One kept-alive connection per request in flight.
     const maxSockets = d.concurrency ?? DEFAULT_CONCURRENCY;
     return { sender: createStowSender({ baseUrl: d.baseUrl, ...http, maxSockets }), alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, ...http }) : undefined };
   }
-  const ca = d.tls?.caFile ? await readPem(d.tls.caFile, d.id) : undefined;
+  const tls = d.tls && {
+    ca: d.tls.caFile ? await readPem(d.tls.caFile, d.id, 'CA') : undefined,
+    cert: d.tls.certFile ? await readPem(d.tls.certFile, d.id, 'certificate') : undefined,
+    key: d.tls.keyFile ? await readPem(d.tls.keyFile, d.id, 'private key') : undefined,
+  };
   const sender = createDimseSender({
     host: d.host, port: d.port, calledAe: d.aeTitle, callingAe: d.callingAeTitle ?? deps.nodeAe,
-    tls: d.tls ? { ca } : undefined, timeoutMs: d.timeoutMs, tmpDir: join(deps.dataDir, 'uplink-tmp'), log: deps.log,
+    tls, timeoutMs: d.timeoutMs, tmpDir: join(deps.dataDir, 'uplink-tmp'), log: deps.log,
   });
   return { sender, alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, timeoutMs: d.timeoutMs }) : undefined };
 }
 
-async function readPem(file: string, id: string): Promise<Buffer> {
+async function readPem(file: string, id: string, what: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `uplink destination ${id}: cannot read the CA file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file }, err);
+    throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `uplink destination ${id}: cannot read the ${what} file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file }, err);
   }
 }
 
