@@ -131,6 +131,9 @@ export type UplinkDestinationConfig =
       auth?: { basic: { user: string; password: string } } | { bearer: string };
       /** PEM file of the CA(s) that signed the destination's certificate (replaces the built-in list for it). */
       caFile?: string;
+      /** The node's certificate chain and unencrypted private key, PEM files, for a destination that requires a client certificate. */
+      certFile?: string;
+      keyFile?: string;
     })
   | (UplinkBase & {
       type: 'dimse';

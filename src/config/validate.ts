@@ -125,7 +125,8 @@ function checkUplinkDestinations(v: unknown): string | undefined {
         const okBearer = typeof auth?.bearer === 'string' && auth.bearer.length > 0;
         if (!(okBasic || okBearer)) return `${at}: auth must be { basic: { user, password } } or { bearer: TOKEN }`;
       }
-      if (dest.caFile !== undefined && text(dest.caFile)) return `${at}: caFile must be the path of a PEM file`;
+      for (const k of ['caFile', 'certFile', 'keyFile']) if (dest[k] !== undefined && text(dest[k])) return `${at}: ${k} must be the path of a PEM file`;
+      if ((dest.certFile === undefined) !== (dest.keyFile === undefined)) return `${at}: certFile and keyFile go together (the node's certificate and its private key)`;
     } else if (dest.type === 'dimse') {
       if (aeTitle(dest.aeTitle, '')) return `${at}: aeTitle ${aeTitle(dest.aeTitle, '')}`;
       if (text(dest.host)) return `${at}: host must be a host name or address`;

@@ -16,6 +16,9 @@ export interface HttpDestinationOptions {
   auth?: DicomwebAuth;
   /** PEM of the CA(s) to trust for this destination; it replaces Node's built-in list for it (tls.createSecureContext). */
   ca?: Buffer | string;
+  /** The node's certificate chain and private key, PEM, for a destination that authenticates its clients (mutual TLS). */
+  cert?: Buffer | string;
+  key?: Buffer | string;
   /** Default true. false accepts any certificate: for tests, never for a real destination. */
   rejectUnauthorized?: boolean;
   /** Give up when nothing moves (connect, bytes sent, bytes received) for this long; default 30 000 ms. */
@@ -66,7 +69,7 @@ export class HttpDestination implements Destination {
     this.url = base.toString().replace(/\/$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const common = { keepAlive: true, maxSockets: options.maxSockets ?? 4 };
-    this.agent = base.protocol === 'https:' ? new HttpsAgent({ ...common, ca: options.ca, rejectUnauthorized: options.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' }) : new HttpAgent(common);
+    this.agent = base.protocol === 'https:' ? new HttpsAgent({ ...common, ca: options.ca, cert: options.cert, key: options.key, rejectUnauthorized: options.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' }) : new HttpAgent(common);
     if (auth && 'basic' in auth) this.authHeader = `Basic ${Buffer.from(`${auth.basic.user}:${auth.basic.password}`, 'utf8').toString('base64')}`;
     else if (auth) this.authHeader = `Bearer ${auth.bearer}`;
   }

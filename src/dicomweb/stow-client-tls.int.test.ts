@@ -18,9 +18,10 @@ import { makeCertificates, OPENSSL_HINT } from '../../test/helpers/tls-certs.js'
  * the openssl CLI) in front of medge's own STOW-RS server.
  */
 
-/** Terminates TLS on 127.0.0.1:0 and pipes each connection to `targetPort`. */
-async function tlsTerminator(cert: { key: string; cert: string }, targetPort: number) {
-  const server = createTlsServer({ key: cert.key, cert: cert.cert }, (tls) => {
+/** Terminates TLS on 127.0.0.1:0 and pipes each connection to `targetPort`; `clientCa`: clients must present a certificate it signed. */
+async function tlsTerminator(cert: { key: string; cert: string }, targetPort: number, clientCa?: string) {
+  const clientAuth = clientCa ? { requestCert: true, rejectUnauthorized: true, ca: clientCa } : {};
+  const server = createTlsServer({ key: cert.key, cert: cert.cert, ...clientAuth }, (tls) => {
     const plain = connect({ host: '127.0.0.1', port: targetPort });
     tls.on('error', () => plain.destroy());
     plain.on('error', () => tls.destroy());
@@ -77,6 +78,34 @@ test('TLS: with the private CA the store succeeds; without it the error says the
     for (const c of clients) c.close();
     await good.close();
     await misnamed.close();
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('mutual TLS: a destination that requires a client certificate stores with the node\'s and refuses without it, saying so', async (t) => {
+  if (!requireTool('openssl', OPENSSL_HINT)) return t.skip(skipMessage('openssl', OPENSSL_HINT));
+  const dir = await mkdtemp(join(tmpdir(), 'medge-stow-mtls-'));
+  const app = await startTestApp();
+  const certs = await makeCertificates(dir);
+  const mutual = await tlsTerminator(certs.leaf, Number(new URL(app.baseUrl).port), certs.ca);
+  const series = await writeSyntheticCtSeries({ dir: join(dir, 'ct'), slices: 1, rows: 64, columns: 64 });
+  const instance = { part10: { path: series.files[0]! } };
+  const baseUrl = `https://127.0.0.1:${mutual.port}/dicom-web`;
+  const withCert = createStowClient({ baseUrl, ca: certs.ca, cert: certs.client.cert, key: certs.client.key });
+  const without = createStowClient({ baseUrl, ca: certs.ca });
+  try {
+    assert.deepEqual((await withCert.store(instance)).outcomes.map((o) => o.status), ['stored']);
+    await assert.rejects(without.store(instance), (err) => {
+      assert.ok(isMedgeError(err, 'MEDGE_ERR_UPLINK_TLS'), String(err));
+      assert.match(err.message, /requires a client certificate/);
+      assert.equal(err.fields.retryable, false);
+      return true;
+    });
+  } finally {
+    withCert.close();
+    without.close();
+    await mutual.close();
     await app.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -77,6 +77,8 @@ test('uplink configuration: each problem named by its key; secrets never echoed;
   assert.match(bad({ ...stow, compressResults: 'yes' }), /destination cloud: compressResults must be true or false/);
   assert.match(bad({ ...stow, concurrency: 0 }), /destination cloud: concurrency must be a whole number from 1 to 16/);
   assert.equal(bad({ ...stow, compressResults: false, concurrency: 4 }), 'valid');
+  assert.equal(bad({ ...stow, caFile: '/ca.pem', certFile: '/node.pem', keyFile: '/node.key' }), 'valid');
+  assert.match(bad({ ...stow, keyFile: '/node.key' }), /destination cloud: certFile and keyFile go together/);
   const dimse = { id: 'arch', type: 'dimse', aeTitle: 'ARCHIVE', host: 'h', port: 2762, policy: stow.policy };
   assert.equal(bad({ ...dimse, tls: { caFile: '/ca.pem', certFile: '/node.pem', keyFile: '/node.key' } }), 'valid');
   assert.match(bad({ ...dimse, tls: { certFile: '/node.pem' } }), /destination arch: tls.certFile and tls.keyFile go together/);

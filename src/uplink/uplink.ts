@@ -160,8 +160,13 @@ export function createUplink(deps: UplinkDeps): Uplink {
 
 async function makeSenders(d: UplinkDestinationConfig, deps: UplinkDeps): Promise<{ sender: UplinkSender; alertSender?: AlertSender }> {
   if (d.type === 'stow-rs') {
-    const ca = d.caFile ? await readPem(d.caFile, d.id, 'CA') : undefined;
-    const http = { auth: d.auth, ca, timeoutMs: d.timeoutMs };
+    const http = {
+      auth: d.auth,
+      ca: d.caFile ? await readPem(d.caFile, d.id, 'CA') : undefined,
+      cert: d.certFile ? await readPem(d.certFile, d.id, 'certificate') : undefined,
+      key: d.keyFile ? await readPem(d.keyFile, d.id, 'private key') : undefined,
+      timeoutMs: d.timeoutMs,
+    };
     // One kept-alive connection per request in flight.
     const maxSockets = d.concurrency ?? DEFAULT_CONCURRENCY;
     return { sender: createStowSender({ baseUrl: d.baseUrl, ...http, maxSockets }), alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, ...http }) : undefined };
