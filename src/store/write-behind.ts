@@ -12,8 +12,8 @@ export const WRITEV_MAX = 1024;
  * copy is most of the cost of a write, and on this VM it grew several-fold at times (the host
  * backs fresh guest pages on first touch). 4 x 50 STOW-RS instances, rounds alternating in one
  * run: 360 against 260 instances/s and 0.64 against 0.85 CPU s (medians of 6 each); another run,
- * 361 against 320 instances/s (5 each). For C-STORE on four associations (chunks copied out of
- * the read buffer first) it gave nothing measurable.
+ * 361 against 320 instances/s (5 each). For C-STORE (chunks copied out of the read buffer into
+ * reused buffers first) it gave nothing on one association and cost 10 % on four: not used there.
  */
 export class WriteBehind {
   /** Each removes itself when done; never rejects (a failure is kept in `failure`). */
