@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
 import { fileCreationMicros } from './lib/create-cost.js';
+import { pageCacheWriteMsPerMb } from './lib/page-cache-cost.js';
 import { cpuSeconds, sampleRss, statusMb } from './lib/proc-stats.js';
 import { startReceiver, storescuTo, stowTo, type Receiver, type ReceiverKind } from './lib/receivers.js';
 import { reissueSeries } from './lib/reissue-uids.js';
@@ -65,7 +66,8 @@ async function main(): Promise<void> {
     const copies = await prepare(work, count);
     const storage = join(work, 'storage');
     await mkdir(storage, { recursive: true });
-    console.log(`workload: ${count} copies of a ${SLICES}-slice 512x512 CT series under new UIDs; creating a file in the storage directory: ${fileCreationMicros(storage).toFixed(0)} us`);
+    console.log(`workload: ${count} copies of a ${SLICES}-slice 512x512 CT series under new UIDs; in the storage directory, ` +
+      `creating a file: ${fileCreationMicros(storage).toFixed(0)} us, new page-cache data: ${pageCacheWriteMsPerMb(storage).toFixed(2)} CPU ms per MB`);
     const rows: Row[] = [];
     for (const mode of modes) {
       for (const kind of ['medge', 'orthanc'] as ReceiverKind[]) {

@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSyntheticCtSeries, type SyntheticCtSeries } from '../src/dicom/synthetic/ct-series.js';
 import { fileCreationMicros, SLOW_CREATION_US } from './lib/create-cost.js';
+import { pageCacheWriteMsPerMb, SLOW_PAGE_CACHE_MS_PER_MB } from './lib/page-cache-cost.js';
 import { cpuSeconds, sampleRss, statusMb } from './lib/proc-stats.js';
 import { startReceiver, storescuTo, stowTo, type Receiver, type ReceiverKind } from './lib/receivers.js';
 import { newBoundary, writeMultipartBody } from './lib/stow.js';
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
     console.log(`workload: ${w.series.files.length} CT slices 512x512, ${(w.series.bytes / 1e6).toFixed(1)} MB, ` +
       `STOW in ${w.stowBodies.length} request(s) of ${opts['stow-batch']}; prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const creationBefore = fileCreationMicros(w.storage);
+    const pageCacheBefore = pageCacheWriteMsPerMb(w.storage);
     console.log(`storage: ${w.storage}; creating a file there: ${creationBefore.toFixed(0)} us${creationWarning(creationBefore)}`);
+    console.log(`new page-cache data: ${pageCacheBefore.toFixed(2)} CPU ms per MB${pageCacheNote(pageCacheBefore)}`);
     const samples: Sample[] = [];
     const broken = new Map<ReceiverKind, string>();
     for (let round = 1; round <= rounds; round++) {
@@ -93,7 +96,9 @@ async function main(): Promise<void> {
     }
     report(samples, w, modes, broken);
     const creationAfter = fileCreationMicros(w.storage);
+    const pageCacheAfter = pageCacheWriteMsPerMb(w.storage);
     console.log(`\ncreating a file in the storage directory: ${creationBefore.toFixed(0)} us before the rounds, ${creationAfter.toFixed(0)} us after${creationWarning(Math.max(creationBefore, creationAfter))}`);
+    console.log(`new page-cache data: ${pageCacheBefore.toFixed(2)} CPU ms per MB before the rounds, ${pageCacheAfter.toFixed(2)} after${pageCacheNote(Math.max(pageCacheBefore, pageCacheAfter))}`);
   } finally {
     if (!opts.keep && !opts.work) await rm(work, { recursive: true, force: true });
   }
@@ -202,6 +207,11 @@ function creationWarning(us: number): string {
   if (us <= SLOW_CREATION_US) return '';
   return ` (over ${SLOW_CREATION_US} us: the filesystem skips recently freed inodes, see bench/lib/create-cost.ts; ` +
     'the figures then depend on what was removed nearby in the last minutes: use --work DIR elsewhere, or wait)';
+}
+
+function pageCacheNote(msPerMb: number): string {
+  if (msPerMb <= SLOW_PAGE_CACHE_MS_PER_MB) return '';
+  return ` (over ${SLOW_PAGE_CACHE_MS_PER_MB}: a slow phase of this machine, both receivers pay it per byte stored; see bench/lib/page-cache-cost.ts)`;
 }
 
 function worst(values: Array<number | undefined>): number | undefined {
