@@ -20,7 +20,6 @@ import { buildVolume } from '../imaging/build-volume.js';
 import { VolumeArena } from '../imaging/volume-arena.js';
 import type { Volume } from '../imaging/volume.js';
 import { buildResults } from '../results/build-results.js';
-import { fullCollector } from './collect-garbage.js';
 import type { ResultKind } from './types.js';
 import type { AnalysisMessage, JobRequest, WorkerInit, WorkerMessage } from './worker-protocol.js';
 import { warmUp } from './worker-warm-up.js';
@@ -34,8 +33,6 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 /** The voxel arrays of the last volume, reused by the next job (one job at a time per worker). */
 const arena = new VolumeArena();
-/** Run after each job and the warm-up: what they allocated is garbage then (collect-garbage.ts). */
-const collectGarbage = fullCollector();
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 const nice = lowerPriority(init.nice);
@@ -57,7 +54,6 @@ if (init.warmUp) {
     (ms) => post({ type: 'warm', ms }),
     () => post({ type: 'warm', ms: -1 }),
   );
-  collectGarbage();
 }
 
 async function run(job: JobRequest): Promise<void> {
@@ -65,7 +61,6 @@ async function run(job: JobRequest): Promise<void> {
     await runJob(job);
   } finally {
     arena.release();
-    collectGarbage();
   }
 }
 
