@@ -1,14 +1,15 @@
 /**
  * An analysis worker thread (started by worker-pool.ts). It loads the analyzers once, then for each
- * job reads the series' files itself (readFileSync: the files are in the page cache right after
- * ingest, and a synchronous read costs this thread alone), builds the volume, runs every applicable
+ * job reads the series' files itself into a buffer kept between jobs (file-arena.ts; synchronous
+ * reads: the files are in the page cache right after ingest, and the wait costs this thread
+ * alone), builds the volume, runs every applicable
  * analyzer and posts each analysis at once (findings without masks: what an alert needs), then builds
  * the result objects from the masks it kept and posts their bytes, transferred. Before each phase it
  * tells the main thread the time the phase may take: the main thread terminates a worker that runs
  * past it (a pure-JS loop cannot be interrupted from inside).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEFAULT_ANALYZER_LOADERS } from '../analyzers/default-analyzers.js';
@@ -22,6 +23,7 @@ import type { Volume } from '../imaging/volume.js';
 import { buildResults } from '../results/build-results.js';
 import type { ResultKind } from './types.js';
 import type { AnalysisMessage, JobRequest, WorkerInit, WorkerMessage } from './worker-protocol.js';
+import { FileArena } from './file-arena.js';
 import { warmUp } from './worker-warm-up.js';
 
 /** Reading and building the volume of one series may take this long, ms (a 1000-slice series takes about 2 s). */
@@ -33,6 +35,8 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 /** The voxel arrays of the last volume, reused by the next job (one job at a time per worker). */
 const arena = new VolumeArena();
+/** The bytes of the last series' files, likewise. */
+const files = new FileArena();
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 const nice = lowerPriority(init.nice);
@@ -68,15 +72,14 @@ async function runJob(job: JobRequest): Promise<void> {
   const { jobId } = job;
   post({ type: 'phase', jobId, phase: 'volume', limitMs: VOLUME_LIMIT_MS });
   const t0 = performance.now();
+  // A file replaced by a newer version since the job was made is gone: that newer version makes
+  // the series ready again, and this run goes on without it.
+  const onDisk = job.instances.filter((i) => !i.bytes);
+  const read = files.read(onDisk.map((i) => i.path!));
   const instances: { sopInstanceUid: string; part10: Buffer }[] = [];
+  for (const [k, i] of onDisk.entries()) if (read[k]) instances.push({ sopInstanceUid: i.sopInstanceUid, part10: read[k]! });
   for (const i of job.instances) {
     if (i.bytes) instances.push({ sopInstanceUid: i.sopInstanceUid, part10: Buffer.from(i.bytes.buffer, i.bytes.byteOffset, i.bytes.byteLength) });
-    else {
-      // A file replaced by a newer version since the job was made is gone: that newer version
-      // makes the series ready again, and this run goes on without it.
-      const part10 = readOrSkip(i.path!);
-      if (part10) instances.push({ sopInstanceUid: i.sopInstanceUid, part10 });
-    }
   }
   const t1 = performance.now();
   let volume: Volume;
@@ -139,14 +142,6 @@ function analysis(jobId: number, a: Analyzer | null, r: { status: AnalysisMessag
     findings: [],
     elapsedMs: 0,
   };
-}
-
-function readOrSkip(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A series without image slices is for no image analyzer; one whose slices cannot be read has failed. */
