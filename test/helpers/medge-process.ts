@@ -3,6 +3,7 @@ import { readFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { killOnExit } from './kill-on-exit.js';
 import { repoRoot } from './real-data.js';
 
 export interface MedgeOptions {
@@ -54,6 +55,7 @@ export async function startMedge(options: MedgeOptions = {}): Promise<MedgeProce
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killOnExit(child);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);

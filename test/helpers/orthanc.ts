@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePorts } from './free-port.js';
+import { killOnExit } from './kill-on-exit.js';
 import { ORTHANC_HINT, requireFile, requireTool } from './peers.js';
 
 /** Debian's Orthanc binary and the places orthanc-dicomweb puts its plugin. */
@@ -129,6 +130,7 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
   // 20 instances/s instead of 200).
   const env = { ...process.env, TCP_NODELAY: '1', ...options.env };
   const child = spawn(ORTHANC_BINARY, [configFile], { stdio: ['ignore', logFd, logFd], env });
+  killOnExit(child);
   closeSync(logFd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
