@@ -106,6 +106,16 @@ function checkChannels(v: unknown): string | undefined {
 }
 
 /** uplink.destinations: each entry by its type (see UplinkDestinationConfig in schema.ts). Messages never echo a secret. */
+/** The PEM file keys of a destination's TLS: its CA, and the node's certificate and key. */
+const TLS_FILES = ['caFile', 'certFile', 'keyFile'];
+
+/** A problem with the TLS file keys of `o`, named `${key}caFile` and so on, or undefined. */
+function tlsFiles(o: Record<string, unknown>, at: string, key = ''): string | undefined {
+  for (const k of TLS_FILES) if (o[k] !== undefined && text(o[k])) return `${at}: ${key}${k} must be the path of a PEM file`;
+  if ((o.certFile === undefined) !== (o.keyFile === undefined)) return `${at}: ${key}certFile and ${key}keyFile go together (the node's certificate and its private key)`;
+  return undefined;
+}
+
 function checkUplinkDestinations(v: unknown): string | undefined {
   if (!Array.isArray(v)) return 'must be a list of destinations ({ id, type: stow-rs | dimse, policy, ... })';
   const ids = new Set<string>();
@@ -125,8 +135,8 @@ function checkUplinkDestinations(v: unknown): string | undefined {
         const okBearer = typeof auth?.bearer === 'string' && auth.bearer.length > 0;
         if (!(okBasic || okBearer)) return `${at}: auth must be { basic: { user, password } } or { bearer: TOKEN }`;
       }
-      for (const k of ['caFile', 'certFile', 'keyFile']) if (dest[k] !== undefined && text(dest[k])) return `${at}: ${k} must be the path of a PEM file`;
-      if ((dest.certFile === undefined) !== (dest.keyFile === undefined)) return `${at}: certFile and keyFile go together (the node's certificate and its private key)`;
+      const files = tlsFiles(dest, at);
+      if (files) return files;
     } else if (dest.type === 'dimse') {
       if (aeTitle(dest.aeTitle, '')) return `${at}: aeTitle ${aeTitle(dest.aeTitle, '')}`;
       if (text(dest.host)) return `${at}: host must be a host name or address`;
@@ -136,10 +146,10 @@ function checkUplinkDestinations(v: unknown): string | undefined {
       if (tls !== undefined) {
         const shape = '{ caFile?, certFile?, keyFile? } (PEM paths)';
         if (typeof tls !== 'object' || tls === null) return `${at}: tls must be ${shape}`;
-        const unknown = Object.keys(tls).find((k) => !['caFile', 'certFile', 'keyFile'].includes(k));
+        const unknown = Object.keys(tls).find((k) => !TLS_FILES.includes(k));
         if (unknown) return `${at}: tls.${unknown} is not a known key; tls is ${shape}`;
-        for (const k of ['caFile', 'certFile', 'keyFile']) if (tls[k] !== undefined && text(tls[k])) return `${at}: tls.${k} must be the path of a PEM file`;
-        if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) return `${at}: tls.certFile and tls.keyFile go together (the node's certificate and its private key)`;
+        const files = tlsFiles(tls, at, 'tls.');
+        if (files) return files;
       }
     } else return `${at}: type must be one of stow-rs, dimse`;
     if (dest.timeoutMs !== undefined && integer(100, 600_000)(dest.timeoutMs, '')) return `${at}: timeoutMs must be a whole number from 100 to 600000`;

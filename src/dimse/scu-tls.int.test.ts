@@ -17,6 +17,7 @@ import { writeSyntheticCtSeries } from '../dicom/synthetic/ct-series.js';
 import { freePort } from '../../test/helpers/free-port.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../../test/helpers/peers.js';
 import { makeCertificates, OPENSSL_HINT } from '../../test/helpers/tls-certs.js';
+import type { ScuTlsOptions } from './scu-association.js';
 import { echo, storeFiles } from './scu.js';
 
 const missing = [...['storescp'].filter((t) => !requireTool(t, DCMTK_HINT)), ...['openssl'].filter((t) => !requireTool(t, OPENSSL_HINT))];
@@ -35,27 +36,32 @@ function datasetSha(bytes: Buffer): string {
   return createHash('sha256').update(bytes.subarray(meta.datasetOffset)).digest('hex');
 }
 
+/** storescp (AE TLSSCP) with `args` on a free port, once it answers a C-ECHO over TLS with `tls` (or after 5 s). */
+async function startTlsScp(args: string[], tls: ScuTlsOptions) {
+  const port = await freePort();
+  const scp = spawn('storescp', ['-aet', 'TLSSCP', ...args, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(scp);
+  let stderr = '';
+  scp.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const peer = { host: '127.0.0.1', port, calledAe: 'TLSSCP', callingAe: 'MEDGE', timeoutMs: 5000 };
+  let echoed: { status: number } | undefined;
+  for (let i = 0; i < 100 && !echoed; i++) {
+    echoed = await echo({ ...peer, tls }).catch(() => undefined);
+    if (!echoed) await new Promise((r) => setTimeout(r, 50));
+  }
+  return { scp, peer, echoed, stderr: () => stderr };
+}
+
 test('TLS to dcmtk storescp +tls: with the private CA, echo and C-STORE succeed byte for byte; without it, or in plain TCP, the SCU fails with the reason', { skip }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'medge-scu-tls-'));
   dirs.push(dir);
   const certs = await makeCertificates(dir);
   const out = join(dir, 'received');
   await mkdir(out);
-  const port = await freePort();
-  // -ic: medge's SCU presents no client certificate (the uplink authenticates the peer only).
-  const scp = spawn('storescp', ['-aet', 'TLSSCP', '+B', '+tls', certs.leaf.keyFile, certs.leaf.certFile, '-ic', '-od', out, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(scp);
-  let stderr = '';
-  scp.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const peer = { host: '127.0.0.1', port, calledAe: 'TLSSCP', callingAe: 'MEDGE', timeoutMs: 5000 };
   const tls = { ca: certs.ca };
-
-  let echoed: { status: number } | undefined;
-  for (let i = 0; i < 100 && !echoed; i++) {
-    echoed = await echo({ ...peer, tls }).catch(() => undefined);
-    if (!echoed) await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(echoed?.status, 0, `no TLS echo from storescp: ${stderr}`);
+  // -ic: this storescp asks for no client certificate.
+  const { scp, peer, echoed, stderr } = await startTlsScp(['+B', '+tls', certs.leaf.keyFile, certs.leaf.certFile, '-ic', '-od', out], tls);
+  assert.equal(echoed?.status, 0, `no TLS echo from storescp: ${stderr()}`);
 
   const series = await writeSyntheticCtSeries({ dir: join(dir, 'ct'), slices: 3, rows: 64, columns: 64 });
   const { results, summary } = await storeFiles({ ...peer, tls, files: series.files });
@@ -83,17 +89,9 @@ test('TLS to a storescp that requires a client certificate: refused without one 
   const dir = await mkdtemp(join(tmpdir(), 'medge-scu-mtls-'));
   dirs.push(dir);
   const certs = await makeCertificates(dir);
-  const port = await freePort();
-  // storescp's default -rc: the peer must present a certificate signed by a CA it trusts (+cf).
-  const scp = spawn('storescp', ['-aet', 'TLSSCP', '+tls', certs.leaf.keyFile, certs.leaf.certFile, '+cf', certs.caFile, '-od', dir, String(port)], { stdio: 'ignore' });
-  children.push(scp);
-  const peer = { host: '127.0.0.1', port, calledAe: 'TLSSCP', callingAe: 'MEDGE', timeoutMs: 5000 };
   const mutual = { ca: certs.ca, cert: certs.client.cert, key: certs.client.key };
-  let echoed: { status: number } | undefined;
-  for (let i = 0; i < 100 && !echoed; i++) {
-    echoed = await echo({ ...peer, tls: mutual }).catch(() => undefined);
-    if (!echoed) await new Promise((r) => setTimeout(r, 50));
-  }
+  // storescp's default -rc: the peer must present a certificate signed by a CA it trusts (+cf).
+  const { peer, echoed } = await startTlsScp(['+tls', certs.leaf.keyFile, certs.leaf.certFile, '+cf', certs.caFile, '-od', dir], mutual);
   assert.equal(echoed?.status, 0, 'echo with the node certificate');
   await assert.rejects(echo({ ...peer, tls: { ca: certs.ca } }), (err) => {
     assert.ok(isMedgeError(err, 'MEDGE_ERR_DIMSE_ABORTED'), String(err));

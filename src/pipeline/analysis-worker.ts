@@ -2,9 +2,9 @@
  * An analysis worker thread (started by worker-pool.ts). It loads the analyzers once, then for each
  * job reads the series' files itself into a buffer kept between jobs (file-arena.ts; synchronous
  * reads: the files are in the page cache right after ingest, and the wait costs this thread
- * alone), builds the volume, runs every applicable
- * analyzer and posts each analysis at once (findings without masks: what an alert needs), then builds
- * the result objects from the masks it kept and posts their bytes, transferred. Before each phase it
+ * alone), builds the volume, runs every applicable analyzer and posts each analysis at once
+ * (findings without masks: what an alert needs), then builds the result objects from the masks it
+ * kept and posts their bytes, transferred. Before each phase it
  * tells the main thread the time the phase may take: the main thread terminates a worker that runs
  * past it (a pure-JS loop cannot be interrupted from inside).
  */

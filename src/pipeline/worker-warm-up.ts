@@ -18,7 +18,7 @@ const WARM_UP_RUNS = 6;
  *
  * The phantom's files stay in memory: written to and removed from the temporary directory at each
  * start, their 30 inodes made later file creation nearby slower on ext4 without a journal, which
- * skips inodes freed in the last minutes (see bench/lib/receivers.ts), and a start killed
+ * skips inodes freed in the last minutes (see bench/lib/create-cost.ts), and a start killed
  * mid-way left them behind.
  */
 export async function warmUp(registry: AnalyzerRegistry, softwareVersion: string): Promise<number> {

@@ -3,103 +3,94 @@ import { existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { isMedgeError } from '../errors.js';
 import { createFsBlobStore } from './fs-blob-store.js';
 import { FsBlobWriter } from './fs-blob-writer.js';
 
-test('fs blob store: 40 blobs committed side by side into one directory are all there, whole', async () => {
+/** A fresh directory, removed when the test ends. */
+async function tempRoot(t: TestContext): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'medge-blob-'));
-  try {
-    const store = createFsBlobStore(root);
-    const keys = Array.from({ length: 40 }, (_, i) => `aa/bb/${i}.dcm`);
-    await Promise.all(
-      keys.map(async (key, i) => {
-        const w = await store.begin();
-        await w.write(Buffer.alloc(10_000 + i, i));
-        await w.commit(key);
-      }),
-    );
-    for (const [i, key] of keys.entries()) {
-      const bytes = await readFile(store.localPath!(key));
-      assert.equal(bytes.length, 10_000 + i);
-      assert.equal(bytes[bytes.length - 1], i);
-    }
-    assert.deepEqual(await readdir(join(root, 'tmp')), [], 'no temporary file left');
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  t.after(() => rm(root, { recursive: true, force: true }));
+  return root;
+}
 
-test('fs blob store: a writer that waits inline alone, then two at once, commit the same way', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'medge-blob-'));
-  try {
-    const store = createFsBlobStore(root);
-    const commitOne = async (key: string, fill: number) => {
-      const w = await store.begin({ waitingTransfer: `dimse:${key}` });
-      await w.writev([Buffer.alloc(3000, fill), Buffer.alloc(5000, fill)]);
-      w.startSync?.();
+test('fs blob store: 40 blobs committed side by side into one directory are all there, whole', async (t) => {
+  const root = await tempRoot(t);
+  const store = createFsBlobStore(root);
+  const keys = Array.from({ length: 40 }, (_, i) => `aa/bb/${i}.dcm`);
+  await Promise.all(
+    keys.map(async (key, i) => {
+      const w = await store.begin();
+      await w.write(Buffer.alloc(10_000 + i, i));
       await w.commit(key);
-    };
-    await commitOne('a/1.dcm', 1);
-    await Promise.all([commitOne('a/2.dcm', 2), commitOne('a/3.dcm', 3)]);
-    const aborted = await store.begin({ waitingTransfer: 'dimse:x' });
-    await aborted.write(Buffer.alloc(100));
-    aborted.startSync?.();
-    await aborted.abort();
-    for (const n of [1, 2, 3]) assert.deepEqual(await readFile(store.localPath!(`a/${n}.dcm`)), Buffer.alloc(8000, n));
-    assert.deepEqual(await readdir(join(root, 'tmp')), []);
-  } finally {
-    await rm(root, { recursive: true, force: true });
+    }),
+  );
+  for (const [i, key] of keys.entries()) {
+    const bytes = await readFile(store.localPath!(key));
+    assert.equal(bytes.length, 10_000 + i);
+    assert.equal(bytes[bytes.length - 1], i);
   }
+  assert.deepEqual(await readdir(join(root, 'tmp')), [], 'no temporary file left');
 });
 
-test('fs blob store: owned chunks written behind the caller land in order, read back mid-way, and an aborted writer leaves nothing', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'medge-blob-'));
-  try {
-    const store = createFsBlobStore(root);
-    // 3 MB in 100 KB chunks: more than a writer keeps in flight, so some writes wait.
-    const chunks = Array.from({ length: 30 }, (_, i) => Buffer.alloc(100_000, i));
-    const w = await store.begin({ ownedChunks: true });
-    for (const [i, c] of chunks.entries()) {
-      if (i % 2) await w.write(c);
-      else await w.writev([c.subarray(0, 40_000), c.subarray(40_000)]);
-      if (i === 14) assert.deepEqual(await w.readRange(1_399_990, 20), Buffer.concat([Buffer.alloc(10, 13), Buffer.alloc(10, 14)]));
-    }
-    assert.equal(w.bytesWritten, 3_000_000);
+test('fs blob store: a writer that waits inline alone, then two at once, commit the same way', async (t) => {
+  const root = await tempRoot(t);
+  const store = createFsBlobStore(root);
+  const commitOne = async (key: string, fill: number) => {
+    const w = await store.begin({ waitingTransfer: `dimse:${key}` });
+    await w.writev([Buffer.alloc(3000, fill), Buffer.alloc(5000, fill)]);
     w.startSync?.();
-    await w.commit('o/1.dcm');
-    assert.deepEqual(await readFile(store.localPath!('o/1.dcm')), Buffer.concat(chunks));
-
-    const aborted = await store.begin({ ownedChunks: true });
-    for (const c of chunks.slice(0, 12)) await aborted.write(c);
-    await aborted.abort();
-    assert.deepEqual(await readdir(join(root, 'tmp')), []);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+    await w.commit(key);
+  };
+  await commitOne('a/1.dcm', 1);
+  await Promise.all([commitOne('a/2.dcm', 2), commitOne('a/3.dcm', 3)]);
+  const aborted = await store.begin({ waitingTransfer: 'dimse:x' });
+  await aborted.write(Buffer.alloc(100));
+  aborted.startSync?.();
+  await aborted.abort();
+  for (const n of [1, 2, 3]) assert.deepEqual(await readFile(store.localPath!(`a/${n}.dcm`)), Buffer.alloc(8000, n));
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
 });
 
-test('fs blob writer: a write that fails behind the caller fails the commit and leaves no temporary file', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'medge-blob-'));
-  try {
-    const tmpPath = join(root, 'x.part');
-    await writeFile(tmpPath, '');
-    let published = false;
-    // A read-only descriptor: every write fails with EBADF in the thread pool.
-    const w = new FsBlobWriter(openSync(tmpPath, 'r'), tmpPath, {
-      publish: async () => {
-        published = true;
-      },
-      inline: () => false,
-      finished: () => undefined,
-      waitedInline: () => undefined,
-    }, true);
-    await w.write(Buffer.alloc(1000, 1));
-    await assert.rejects(w.commit('k.dcm'), (err: unknown) => isMedgeError(err, 'MEDGE_ERR_STORE_IO'));
-    assert.equal(published, false);
-    assert.equal(existsSync(tmpPath), false);
-  } finally {
-    await rm(root, { recursive: true, force: true });
+test('fs blob store: owned chunks written behind the caller land in order, read back mid-way, and an aborted writer leaves nothing', async (t) => {
+  const root = await tempRoot(t);
+  const store = createFsBlobStore(root);
+  // 3 MB in 100 KB chunks: more than a writer keeps in flight, so some writes wait.
+  const chunks = Array.from({ length: 30 }, (_, i) => Buffer.alloc(100_000, i));
+  const w = await store.begin({ ownedChunks: true });
+  for (const [i, c] of chunks.entries()) {
+    if (i % 2) await w.write(c);
+    else await w.writev([c.subarray(0, 40_000), c.subarray(40_000)]);
+    if (i === 14) assert.deepEqual(await w.readRange(1_399_990, 20), Buffer.concat([Buffer.alloc(10, 13), Buffer.alloc(10, 14)]));
   }
+  assert.equal(w.bytesWritten, 3_000_000);
+  w.startSync?.();
+  await w.commit('o/1.dcm');
+  assert.deepEqual(await readFile(store.localPath!('o/1.dcm')), Buffer.concat(chunks));
+
+  const aborted = await store.begin({ ownedChunks: true });
+  for (const c of chunks.slice(0, 12)) await aborted.write(c);
+  await aborted.abort();
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
+});
+
+test('fs blob writer: a write that fails behind the caller fails the commit and leaves no temporary file', async (t) => {
+  const root = await tempRoot(t);
+  const tmpPath = join(root, 'x.part');
+  await writeFile(tmpPath, '');
+  let published = false;
+  // A read-only descriptor: every write fails with EBADF in the thread pool.
+  const w = new FsBlobWriter(openSync(tmpPath, 'r'), tmpPath, {
+    publish: async () => {
+      published = true;
+    },
+    inline: () => false,
+    finished: () => undefined,
+    waitedInline: () => undefined,
+  }, true);
+  await w.write(Buffer.alloc(1000, 1));
+  await assert.rejects(w.commit('k.dcm'), (err: unknown) => isMedgeError(err, 'MEDGE_ERR_STORE_IO'));
+  assert.equal(published, false);
+  assert.equal(existsSync(tmpPath), false);
 });

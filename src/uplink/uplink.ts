@@ -160,27 +160,26 @@ export function createUplink(deps: UplinkDeps): Uplink {
 
 async function makeSenders(d: UplinkDestinationConfig, deps: UplinkDeps): Promise<{ sender: UplinkSender; alertSender?: AlertSender }> {
   if (d.type === 'stow-rs') {
-    const http = {
-      auth: d.auth,
-      ca: d.caFile ? await readPem(d.caFile, d.id, 'CA') : undefined,
-      cert: d.certFile ? await readPem(d.certFile, d.id, 'certificate') : undefined,
-      key: d.keyFile ? await readPem(d.keyFile, d.id, 'private key') : undefined,
-      timeoutMs: d.timeoutMs,
-    };
+    const http = { auth: d.auth, ...(await readTlsFiles(d, d.id)), timeoutMs: d.timeoutMs };
     // One kept-alive connection per request in flight.
     const maxSockets = d.concurrency ?? DEFAULT_CONCURRENCY;
     return { sender: createStowSender({ baseUrl: d.baseUrl, ...http, maxSockets }), alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, ...http }) : undefined };
   }
-  const tls = d.tls && {
-    ca: d.tls.caFile ? await readPem(d.tls.caFile, d.id, 'CA') : undefined,
-    cert: d.tls.certFile ? await readPem(d.tls.certFile, d.id, 'certificate') : undefined,
-    key: d.tls.keyFile ? await readPem(d.tls.keyFile, d.id, 'private key') : undefined,
-  };
+  const tls = d.tls && (await readTlsFiles(d.tls, d.id));
   const sender = createDimseSender({
     host: d.host, port: d.port, calledAe: d.aeTitle, callingAe: d.callingAeTitle ?? deps.nodeAe,
     tls, timeoutMs: d.timeoutMs, tmpDir: join(deps.dataDir, 'uplink-tmp'), log: deps.log,
   });
   return { sender, alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, timeoutMs: d.timeoutMs }) : undefined };
+}
+
+/** The PEM files a destination names for TLS: its CA, and the node's certificate and key. */
+async function readTlsFiles(f: { caFile?: string; certFile?: string; keyFile?: string }, id: string): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+  return {
+    ca: f.caFile ? await readPem(f.caFile, id, 'CA') : undefined,
+    cert: f.certFile ? await readPem(f.certFile, id, 'certificate') : undefined,
+    key: f.keyFile ? await readPem(f.keyFile, id, 'private key') : undefined,
+  };
 }
 
 async function readPem(file: string, id: string, what: string): Promise<Buffer> {
