@@ -7,7 +7,7 @@
 
 export const ERROR_CATALOGUE = {
   MEDGE_ERR_CONFIG_INVALID: 'the configuration is invalid',
-  MEDGE_ERR_CONFIG_FILE: 'the configuration file cannot be read or parsed',
+  MEDGE_ERR_CONFIG_FILE: 'the configuration file, or a file it names, cannot be read or parsed',
   MEDGE_ERR_STORE_DISK_FULL: 'free disk space is below the configured floor',
   MEDGE_ERR_STORE_IO: 'the instance store could not write or read a file',
   MEDGE_ERR_STORE_NOT_FOUND: 'the requested stored object does not exist',

@@ -18,9 +18,16 @@ import { createAlertDispatcher } from './alerts/dispatcher.js';
 import { createUplink } from './uplink/uplink.js';
 
 export interface RunningNode {
-  ports: { dicom: number; http: number };
+  /** dicomTls: the DICOM TLS listener's, when dicom.tls is configured. */
+  ports: NodePorts;
   status(): Record<string, unknown>;
   stop(): Promise<void>;
+}
+
+export interface NodePorts {
+  dicom: number;
+  http: number;
+  dicomTls?: number;
 }
 
 /**
@@ -46,7 +53,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
       status: diskOk ? 'ok' : 'degraded',
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       aeTitle: config.dicom.aeTitle,
-      ports: { dicom: dimsePort, http: httpPort },
+      ports,
       disk: { freeBytes: free, minFreeBytes: config.store.minFreeBytes, ok: diskOk },
       index: index.counts(),
       dimse: dimse.status(),
@@ -92,15 +99,16 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     index.close();
   }
 
-  let dimsePort = 0;
-  let httpPort = 0;
+  const ports: NodePorts = { dicom: 0, http: 0 };
   try {
-    dimsePort = (await dimse.start()).port;
+    const dimsePorts = await dimse.start();
+    ports.dicom = dimsePorts.port;
+    if (dimsePorts.tlsPort !== null) ports.dicomTls = dimsePorts.tlsPort;
     await http.listen({ port: config.http.port, host: config.http.host }).catch((err: NodeJS.ErrnoException) => {
       throw new MedgeError('MEDGE_ERR_NODE_LISTEN', `http.port: cannot listen on ${config.http.host}:${config.http.port} (${err.code ?? err.message})`, { port: config.http.port }, err);
     });
     const address = http.server.address();
-    httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+    ports.http = typeof address === 'object' && address ? address.port : config.http.port;
   } catch (err) {
     await http.close().catch(() => undefined);
     await dimse.stop().catch(() => undefined);
@@ -108,7 +116,6 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     throw err;
   }
 
-  const ports = { dicom: dimsePort, http: httpPort };
   // Written atomically so that a script polling for it never reads half a file.
   const portsFile = join(dataDir, 'ports.json');
   await writeFile(`${portsFile}.tmp`, JSON.stringify({ ...ports, pid: process.pid }) + '\n');

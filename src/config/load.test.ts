@@ -56,3 +56,18 @@ test('the sample configuration file is valid and complete', () => {
   const sample = new URL('../../../medge.sample.yaml', import.meta.url).pathname;
   assert.deepEqual(loadConfig({ file: sample }), DEFAULT_CONFIG);
 });
+
+test('dicom.tls: null by default; a listener needs its certificate and key, a port of its own, and no other keys', () => {
+  const tls = (value: unknown) => loadConfig({ overrides: { dicom: { port: 11112, tls: value as never } } });
+  assert.deepEqual(tls({ port: 2762, certFile: '/etc/medge/node.pem', keyFile: '/etc/medge/node.key' }).dicom.tls, { port: 2762, certFile: '/etc/medge/node.pem', keyFile: '/etc/medge/node.key' });
+  assert.throws(() => tls({ port: 0 }), /dicom\.tls needs certFile and keyFile/);
+  assert.throws(() => tls({ port: 11112, certFile: 'a.pem', keyFile: 'a.key' }), /dicom\.tls port must differ from dicom\.port \(11112\)/);
+  assert.throws(() => tls({ port: 70000, certFile: 'a.pem', keyFile: 'a.key' }), /dicom\.tls port must be a whole number from 0 to 65535/);
+  assert.throws(() => tls({ port: 2762, certFile: 'a.pem', keyFile: 'a.key', ca: 'x.pem' }), /dicom\.tls has no key ca; it is \{ port, certFile, keyFile, caFile\? \}/);
+  assert.throws(() => tls({ port: 2762, certFile: 'a.pem', keyFile: 'a.key', caFile: '' }), /dicom\.tls caFile must be the path of a PEM file/);
+  assert.throws(() => tls('yes'), /dicom\.tls must be \{ port, certFile, keyFile, caFile\? \}/);
+  // The port flag alone names no certificate.
+  assert.throws(() => loadConfig({ overrides: { dicom: { tls: { port: 0 } as never } } }), /dicom\.tls needs certFile and keyFile/);
+  const fromEnv = loadConfig({ env: { MEDGE_DICOM_TLS: '{"port": 0, "certFile": "n.pem", "keyFile": "n.key", "caFile": "ca.pem"}' } });
+  assert.equal(fromEnv.dicom.tls?.caFile, 'ca.pem');
+});

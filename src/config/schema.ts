@@ -13,6 +13,25 @@ export interface AllowedPeer {
   hosts?: string[];
 }
 
+/**
+ * The DICOM TLS listener (PS3.15 B.1, the TLS Secure Transport Connection Profile; TLS 1.2 or
+ * later with the ciphers of BCP 195, PS3.15 B.9). Associations on it are served exactly like those
+ * on the plain port (same AE policy, limits and storage).
+ */
+export interface DicomTlsListenerConfig {
+  /** TCP port; 2762 is DICOM's registered TLS port; 0 picks a free port. */
+  port: number;
+  /** The node's certificate chain and its unencrypted private key, PEM files. */
+  certFile: string;
+  keyFile: string;
+  /**
+   * PEM file of the CA(s) that sign the senders' certificates: when given, a sender must present a
+   * certificate signed by one of them (mutual authentication) or its connection is refused; when
+   * absent, senders need no certificate.
+   */
+  caFile?: string;
+}
+
 export interface MedgeConfig {
   /** Directory holding the instance store, the SQLite index and ports.json. */
   dataDir: string;
@@ -34,6 +53,8 @@ export interface MedgeConfig {
     idleTimeoutMs: number;
     /** Most associations served at once; further ones are rejected (transient, local limit). */
     maxAssociations: number;
+    /** A second listener for DICOM TLS, beside the plain one; null: none (dimse/tls-listener.ts). */
+    tls: DicomTlsListenerConfig | null;
   };
   http: {
     /** TCP port of the HTTP API, DICOMweb and metrics; 0 picks a free port. */
@@ -195,6 +216,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     artimTimeoutMs: 30_000,
     idleTimeoutMs: 300_000,
     maxAssociations: 64,
+    tls: null,
   },
   http: {
     port: 8080,

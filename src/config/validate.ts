@@ -1,7 +1,7 @@
 import { MedgeError } from '../errors.js';
 import { DEFAULT_CONFIG, type MedgeConfig } from './schema.js';
 
-type Check = (value: unknown, key: string) => string | undefined;
+type Check = (value: unknown, key: string, root?: Record<string, unknown>) => string | undefined;
 
 const integer = (min: number, max: number): Check => (v) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `must be a whole number from ${min} to ${max}`;
@@ -37,6 +37,7 @@ const CHECKS: Record<string, Check> = {
   'dicom.artimTimeoutMs': integer(100, 3_600_000),
   'dicom.idleTimeoutMs': integer(100, 86_400_000),
   'dicom.maxAssociations': integer(1, 10_000),
+  'dicom.tls': checkDicomTls,
   'http.port': integer(0, 65535),
   'http.host': text,
   'store.minFreeBytes': integer(0, Number.MAX_SAFE_INTEGER),
@@ -114,6 +115,22 @@ function tlsFiles(o: Record<string, unknown>, at: string, key = ''): string | un
   for (const k of TLS_FILES) if (o[k] !== undefined && text(o[k])) return `${at}: ${key}${k} must be the path of a PEM file`;
   if ((o.certFile === undefined) !== (o.keyFile === undefined)) return `${at}: ${key}certFile and ${key}keyFile go together (the node's certificate and its private key)`;
   return undefined;
+}
+
+/** dicom.tls: null, or the TLS listener (DicomTlsListenerConfig in schema.ts). */
+function checkDicomTls(v: unknown, _key: string, root?: Record<string, unknown>): string | undefined {
+  if (v === null) return undefined;
+  const shape = '{ port, certFile, keyFile, caFile? } (PEM paths) or null';
+  if (typeof v !== 'object' || Array.isArray(v)) return `must be ${shape}`;
+  const o = v as Record<string, unknown>;
+  const unknown = Object.keys(o).find((k) => k !== 'port' && !TLS_FILES.includes(k));
+  if (unknown) return `has no key ${unknown}; it is ${shape}`;
+  const port = integer(0, 65535)(o.port, '');
+  if (port) return `port ${port}`;
+  const plainPort = (root?.dicom as Record<string, unknown> | undefined)?.port;
+  if (o.port !== 0 && o.port === plainPort) return `port must differ from dicom.port (${o.port}): the TLS listener is a second port`;
+  if (o.certFile === undefined || o.keyFile === undefined) return 'needs certFile and keyFile (the node\'s certificate and its private key, PEM)';
+  return TLS_FILES.filter((k) => o[k] !== undefined && text(o[k])).map((k) => `${k} must be the path of a PEM file`)[0];
 }
 
 function checkUplinkDestinations(v: unknown): string | undefined {
@@ -211,7 +228,7 @@ export function validateConfig(candidate: unknown): MedgeConfig {
   const root = candidate as Record<string, unknown>;
   for (const [key, check] of Object.entries(CHECKS)) {
     const value = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], root);
-    const problem = check(value, key);
+    const problem = check(value, key, root);
     // Lists that hold passwords, tokens and keys are not echoed: the message names the entry instead.
     if (problem) problems.push(SECRET_BEARING.has(key) ? `${key} ${problem}` : `${key} ${problem} (got ${JSON.stringify(value)})`);
   }

@@ -11,7 +11,7 @@ import type { MedgeConfig } from '../config/schema.js';
 import { DEFAULT_CONFIG } from '../config/schema.js';
 import { NodeEvents } from '../events/node-events.js';
 import { createIngest } from '../ingest/ingest.js';
-import { createLogger } from '../observability/log.js';
+import { createLogger, type Logger } from '../observability/log.js';
 import { MetricsRegistry } from '../observability/metrics.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { createFsBlobStore } from '../store/fs-blob-store.js';
@@ -21,6 +21,8 @@ import { createDimseServer, type DimseServer } from './scp.js';
 export interface TestScp {
   server: DimseServer;
   port: number;
+  /** The DICOM TLS listener's port, when `tls` was configured. */
+  tlsPort: number | null;
   dir: string;
   index: InstanceIndex;
   store: BlobStore;
@@ -29,21 +31,30 @@ export interface TestScp {
   close(): Promise<void>;
 }
 
-export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}): Promise<TestScp> {
+export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}, options: { log?: Logger } = {}): Promise<TestScp> {
   const dir = await mkdtemp(join(tmpdir(), 'medge-scp-'));
   const config: MedgeConfig['dicom'] = { ...DEFAULT_CONFIG.dicom, host: '127.0.0.1', port: 0, aeTitle: 'MEDGE', ...overrides };
   const events = new NodeEvents();
   const metrics = new MetricsRegistry();
-  const log = createLogger(process.env.MEDGE_TEST_LOG ?? 'silent');
+  const log = options.log ?? createLogger(process.env.MEDGE_TEST_LOG ?? 'silent');
   await mkdir(join(dir, 'store'), { recursive: true });
   const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
   const store = createFsBlobStore(join(dir, 'store'));
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: 0 });
   const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log });
-  const { port } = await server.start();
+  let ports;
+  try {
+    ports = await server.start();
+  } catch (err) {
+    index.db.close();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { port, tlsPort } = ports;
   return {
     server,
     port,
+    tlsPort,
     dir,
     index,
     store,

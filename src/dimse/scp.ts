@@ -1,6 +1,7 @@
 /**
  * The DIMSE listener (house style 6: start, stop, status). Accepts TCP connections on
- * config.host:config.port (0 = a free port) and serves each as an association (scp-association.ts):
+ * config.host:config.port (0 = a free port), and DICOM TLS connections on config.tls.port when
+ * configured (tls-listener.ts), and serves each as an association (scp-association.ts):
  * Verification, Storage of every standard storage SOP class through ingest, and Study Root C-FIND.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,6 +14,7 @@ import type { Logger } from '../observability/log.js';
 import type { Db } from '../store/index-db.js';
 import { ScpAssociation } from './scp-association.js';
 import { withReadBuffer } from './read-buffer.js';
+import { createTlsListener } from './tls-listener.js';
 
 /**
  * Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the
@@ -33,6 +35,8 @@ export interface DimseServerDeps {
 export interface DimseServerStatus {
   listening: boolean;
   port: number | null;
+  /** Port of the DICOM TLS listener; null when none is configured or it is stopped. */
+  tlsPort: number | null;
   aeTitle: string;
   activeAssociations: number;
   /** Associations accepted since start. */
@@ -40,8 +44,8 @@ export interface DimseServerStatus {
 }
 
 export interface DimseServer {
-  /** Listens; resolves with the bound port. Rejects with a MedgeError if the port cannot be bound. */
-  start(): Promise<{ port: number }>;
+  /** Listens; resolves with the bound ports. Rejects with a MedgeError if a port cannot be bound or the TLS files cannot be used. */
+  start(): Promise<{ port: number; tlsPort: number | null }>;
   /** Stops listening, aborts open associations (A-ABORT) and waits until they are closed. */
   stop(): Promise<void>;
   status(): DimseServerStatus;
@@ -53,12 +57,14 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   const results = deps.metrics.counter('medge_dimse_associations_total', 'DIMSE associations by result (accepted, rejected, released, aborted)');
   const rejections = deps.metrics.counter('medge_dimse_rejections_total', 'A-ASSOCIATE-RJ sent, by reason');
   deps.metrics.gauge('medge_dimse_active_associations', 'DIMSE associations open now', (g) => g.set({}, associations.size));
-  let server: Server | undefined;
+  let servers: Server[] = [];
   let port: number | null = null;
+  let tlsPort: number | null = null;
   let accepted = 0;
 
-  function onConnection(raw: Socket): void {
-    const socket = withReadBuffer(raw, READ_BUFFER_BYTES);
+  /** A plain connection reads into its own buffer (read-buffer.ts); a TLS one gets its plaintext as data events. */
+  function onConnection(raw: Socket, secure = false): void {
+    const socket = secure ? raw : withReadBuffer(raw, READ_BUFFER_BYTES);
     socket.setNoDelay(true);
     const assoc = new ScpAssociation(socket, {
       config,
@@ -78,39 +84,60 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   }
 
   return {
-    start() {
-      if (server) return Promise.reject(new MedgeError('MEDGE_ERR_INTERNAL', 'the DIMSE server is already started'));
-      const srv = createServer({ noDelay: true, pauseOnConnect: true }, onConnection);
-      server = srv;
-      return new Promise((resolve, reject) => {
-        srv.once('error', (err: NodeJS.ErrnoException) => {
-          server = undefined;
-          reject(new MedgeError('MEDGE_ERR_NODE_LISTEN', `dicom.port: cannot listen on ${config.host}:${config.port} (${err.code ?? err.message})`, { key: 'dicom.port', host: config.host, port: config.port }, err));
-        });
-        srv.listen({ host: config.host, port: config.port }, () => {
-          const address = srv.address();
-          port = typeof address === 'object' && address ? address.port : config.port;
-          srv.on('error', (err) => log.error({ event: 'dimse-listener-error', reason: err.message }));
-          log.info({ event: 'dimse-listening', host: config.host, port, aeTitle: config.aeTitle });
-          resolve({ port });
-        });
-      });
+    async start() {
+      if (servers.length) throw new MedgeError('MEDGE_ERR_INTERNAL', 'the DIMSE server is already started');
+      const plain = createServer({ noDelay: true, pauseOnConnect: true }, (s) => onConnection(s));
+      servers = [plain];
+      try {
+        port = await listen(plain, config.port, 'dicom.port');
+        log.info({ event: 'dimse-listening', host: config.host, port, aeTitle: config.aeTitle });
+        if (config.tls) {
+          const secure = createTlsListener(config.tls, log, (s) => onConnection(s, true));
+          servers.push(secure);
+          tlsPort = await listen(secure, config.tls.port, 'dicom.tls.port');
+          log.info({ event: 'dimse-tls-listening', host: config.host, port: tlsPort, clientCertificates: config.tls.caFile ? 'required' : 'not asked' });
+        }
+      } catch (err) {
+        await closeServers();
+        throw err;
+      }
+      return { port, tlsPort };
     },
 
     async stop() {
-      const srv = server;
-      server = undefined;
-      if (!srv) return;
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      if (!servers.length) return;
+      const closed = closeServers();
       for (const a of associations) a.abort();
       await Promise.all([...associations].map((a) => a.closed));
       await closed;
-      port = null;
       log.info({ event: 'dimse-stopped' });
     },
 
     status() {
-      return { listening: server !== undefined, port, aeTitle: config.aeTitle, activeAssociations: associations.size, acceptedAssociations: accepted };
+      return { listening: servers.length > 0, port, tlsPort, aeTitle: config.aeTitle, activeAssociations: associations.size, acceptedAssociations: accepted };
     },
   };
+
+  /** Binds `srv` on config.host:`wanted` (0: a free port); resolves with the port, rejects naming `key`. */
+  function listen(srv: Server, wanted: number, key: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      srv.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new MedgeError('MEDGE_ERR_NODE_LISTEN', `${key}: cannot listen on ${config.host}:${wanted} (${err.code ?? err.message})`, { key, host: config.host, port: wanted }, err));
+      });
+      srv.listen({ host: config.host, port: wanted }, () => {
+        const address = srv.address();
+        srv.on('error', (err) => log.error({ event: 'dimse-listener-error', reason: err.message }));
+        resolve(typeof address === 'object' && address ? address.port : wanted);
+      });
+    });
+  }
+
+  /** Stops accepting on every listener; resolves once they are closed. */
+  function closeServers(): Promise<void> {
+    const closing = servers.filter((srv) => srv.listening).map((srv) => new Promise<void>((resolve) => srv.close(() => resolve())));
+    servers = [];
+    port = null;
+    tlsPort = null;
+    return Promise.all(closing).then(() => undefined);
+  }
 }

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMedge } from '../helpers/medge-process.js';
 import { repoRoot } from '../helpers/real-data.js';
+import { DCMTK_HINT, requireTool, skipMessage } from '../helpers/peers.js';
+import { makeCertificates, OPENSSL_HINT } from '../helpers/tls-certs.js';
+import { runTool } from '../../src/dimse/int-test-harness.js';
 
 const medge = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [join(repoRoot(), 'bin', 'medge.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
@@ -64,4 +67,26 @@ test('an invalid configuration names the key and exits non-zero', async (t) => {
   const badFlag = medge(['start', '--dicom-port', 'abc']);
   assert.equal(badFlag.status, 2);
   assert.match(badFlag.stderr, /--dicom-port must be a whole number/);
+});
+
+const tlsMissing = [...['echoscu'].filter((t) => !requireTool(t, DCMTK_HINT)), ...['openssl'].filter((t) => !requireTool(t, OPENSSL_HINT))];
+
+test('a node with dicom.tls prints and writes its DICOM TLS port, shows it in health, and answers a C-ECHO over TLS there', {
+  skip: tlsMissing.length ? skipMessage(tlsMissing.join(', '), `${DCMTK_HINT} openssl`) : false,
+}, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-start-tls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const certs = await makeCertificates(dir);
+  const file = join(dir, 'medge.yaml');
+  await writeFile(file, `dicom:\n  host: 127.0.0.1\n  tls:\n    port: 2762\n    certFile: ${certs.leaf.certFile}\n    keyFile: ${certs.leaf.keyFile}\n`);
+  const node = await startMedge({ args: ['--config', file, '--dicom-tls-port', '0'] });
+  t.after(() => node.stop());
+  const ports = JSON.parse(await readFile(join(node.dataDir, 'ports.json'), 'utf8')) as { dicomTls?: number };
+  assert.ok(ports.dicomTls && ports.dicomTls !== 2762 && ports.dicomTls !== node.dicomPort, 'the flag overrides the file and 0 picks a free port');
+  assert.match(node.output(), new RegExp(`DICOM port ${node.dicomPort}, DICOM TLS port ${ports.dicomTls}, HTTP port ${node.httpPort}`));
+  const health = (await (await fetch(`${node.httpUrl}/api/health`)).json()) as { ports: { dicomTls?: number }; dimse: { tlsPort: number | null } };
+  assert.equal(health.ports.dicomTls, ports.dicomTls);
+  assert.equal(health.dimse.tlsPort, ports.dicomTls);
+  const echo = await runTool('echoscu', ['+tla', '+cf', certs.caFile, '-aec', 'MEDGE', '127.0.0.1', String(ports.dicomTls)]);
+  assert.equal(echo.code, 0, echo.output);
 });

@@ -12,6 +12,9 @@ Options:
   --config FILE      YAML configuration file (see medge.sample.yaml)
   --data DIR         data directory: instances, index.sqlite, ports.json   [./data]
   --dicom-port N     DIMSE port; 0 picks a free port                       [11112]
+  --dicom-tls-port N DICOM TLS port, for the TLS listener of the configuration
+                     file (dicom.tls: port, certFile, keyFile, caFile); 0 picks
+                     a free port
   --http-port N      HTTP port; 0 picks a free port                        [8080]
   --ae-title TITLE   this node's AE title                                  [MEDGE]
   --log-level LEVEL  fatal, error, warn, info, debug, trace, silent        [info]
@@ -25,6 +28,7 @@ export async function runStart(argv: string[]): Promise<number> {
     config: { type: 'string' },
     data: { type: 'string' },
     'dicom-port': { type: 'string' },
+    'dicom-tls-port': { type: 'string' },
     'http-port': { type: 'string' },
     'ae-title': { type: 'string' },
     'log-level': { type: 'string' },
@@ -36,14 +40,20 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   const overrides: ConfigOverrides = {
     dataDir: values.data,
-    dicom: { port: intOption('--dicom-port', values['dicom-port']), aeTitle: values['ae-title'] },
+    dicom: {
+      port: intOption('--dicom-port', values['dicom-port']),
+      aeTitle: values['ae-title'],
+      // Merged into dicom.tls of the file; alone it names no certificate, which validation says.
+      tls: values['dicom-tls-port'] !== undefined ? ({ port: intOption('--dicom-tls-port', values['dicom-tls-port']) } as never) : undefined,
+    },
     http: { port: intOption('--http-port', values['http-port']) },
     log: { level: values['log-level'] as never },
   };
   const config = loadConfig({ file: values.config, env: process.env, overrides });
   const log = createLogger(config.log.level);
   const node = await startNode(config, log);
-  process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}, HTTP port ${node.ports.http}\n`);
+  const tls = node.ports.dicomTls !== undefined ? `, DICOM TLS port ${node.ports.dicomTls}` : '';
+  process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, HTTP port ${node.ports.http}\n`);
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {

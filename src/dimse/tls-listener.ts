@@ -1,0 +1,72 @@
+/**
+ * The DICOM TLS listener (PS3.15 B.1, the TLS Secure Transport Connection Profile): a second port
+ * beside the plain one whose connections, once the TLS handshake is done, are served as any other
+ * association. TLS 1.2 or later with Node's default ciphers, which are those BCP 195 recommends
+ * (PS3.15 B.9: ECDHE with AES-GCM or ChaCha20-Poly1305, forward secrecy); dcmtk's default
+ * "Non-downgrading BCP 195" profile connects to it (scp-tls.int.test.ts).
+ *
+ * With `caFile`, a sender must present a certificate signed by one of those CAs (mutual
+ * authentication, as PS3.15 B.1 lets each side require); without it, the node authenticates itself
+ * only. A refused handshake is logged with what the operator can do about it.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { DicomTlsListenerConfig } from '../config/schema.js';
+import { MedgeError } from '../errors.js';
+import type { Logger } from '../observability/log.js';
+
+/** Why a sender's handshake failed, by OpenSSL / Node error code, for the log. */
+const REFUSALS: Record<string, string> = {
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'the sender presented no certificate; this listener requires one signed by a CA of dicom.tls.caFile',
+  ERR_SSL_CERTIFICATE_VERIFY_FAILED: 'the sender\'s certificate is not signed by a CA of dicom.tls.caFile, or has expired',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the sender does not trust this node\'s certificate: give it the CA that signed dicom.tls.certFile',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the sender refused this node\'s certificate: give it the CA that signed dicom.tls.certFile',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'the sender refused this node\'s certificate: give it the CA that signed dicom.tls.certFile',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the sender does not speak TLS: send to the plain DICOM port, or turn on TLS in the sender',
+  ERR_SSL_HTTP_REQUEST: 'the sender spoke HTTP, not DICOM over TLS',
+  ERR_SSL_UNSUPPORTED_PROTOCOL: 'the sender offers only TLS versions older than 1.2',
+  ERR_SSL_NO_SHARED_CIPHER: 'no cipher in common with the sender (this listener offers the BCP 195 ciphers of TLS 1.2 and 1.3)',
+  ECONNRESET: 'the sender closed the connection during the TLS handshake',
+};
+
+/** What to log about a refused TLS handshake. */
+export function tlsRefusal(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return REFUSALS[code] ?? `the TLS handshake failed (${code || err.message})`;
+}
+
+/**
+ * A TLS server for the listener, its certificate, key and CA read now: a file that cannot be read
+ * or a key that does not fit the certificate is a MEDGE_ERR_CONFIG_FILE naming the key, at start.
+ */
+export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, onSecure: (socket: TLSSocket) => void): Server {
+  const read = (key: 'certFile' | 'keyFile' | 'caFile'): Buffer => {
+    const file = config[key]!;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `dicom.tls.${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { key: `dicom.tls.${key}`, file }, err);
+    }
+  };
+  const cert = read('certFile');
+  const key = read('keyFile');
+  const ca = config.caFile !== undefined ? read('caFile') : undefined;
+  let server: Server;
+  try {
+    server = createServer({
+      cert,
+      key,
+      ca,
+      requestCert: ca !== undefined,
+      rejectUnauthorized: ca !== undefined,
+      minVersion: 'TLSv1.2',
+      noDelay: true,
+    }, onSecure);
+  } catch (err) {
+    throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `dicom.tls: the certificate, key or CA cannot be used (${(err as Error).message}); certFile and keyFile must be a PEM certificate and its unencrypted private key`, { key: 'dicom.tls' }, err);
+  }
+  server.on('tlsClientError', (err, socket) => {
+    log.warn({ event: 'dicom-tls-refused', remote: socket.remoteAddress, code: (err as NodeJS.ErrnoException).code, reason: tlsRefusal(err) });
+  });
+  return server;
+}
