@@ -26,7 +26,7 @@ const REFUSALS: Record<string, string> = {
   ERR_SSL_HTTP_REQUEST: 'the sender spoke HTTP, not DICOM over TLS',
   ERR_SSL_UNSUPPORTED_PROTOCOL: 'the sender offers only TLS versions older than 1.2',
   ERR_SSL_NO_SHARED_CIPHER: 'no cipher in common with the sender (this listener offers the BCP 195 ciphers of TLS 1.2 and 1.3)',
-  ECONNRESET: 'the sender closed the connection during the TLS handshake',
+  ECONNRESET: 'the sender closed the connection during the TLS handshake (a sender that does not trust this node\'s certificate may do that: give it the CA that signed dicom.tls.certFile)',
 };
 
 /** What to log about a refused TLS handshake. */

@@ -10,6 +10,7 @@ import { repoRoot } from '../helpers/real-data.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../helpers/peers.js';
 import { makeCertificates, OPENSSL_HINT } from '../helpers/tls-certs.js';
 import { runTool } from '../../src/dimse/int-test-harness.js';
+import { writeSyntheticCtSeries } from '../../src/dicom/synthetic/ct-series.js';
 
 const medge = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [join(repoRoot(), 'bin', 'medge.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
@@ -89,4 +90,25 @@ test('a node with dicom.tls prints and writes its DICOM TLS port, shows it in he
   assert.equal(health.dimse.tlsPort, ports.dicomTls);
   const echo = await runTool('echoscu', ['+tla', '+cf', certs.caFile, '-aec', 'MEDGE', '127.0.0.1', String(ports.dicomTls)]);
   assert.equal(echo.code, 0, echo.output);
+
+  // medge's own SCU commands reach it too, and say what to do when they cannot.
+  const peer = `MEDGE@127.0.0.1:${ports.dicomTls}`;
+  const ownEcho = medge(['echo', peer, '--ca', certs.caFile]);
+  assert.equal(ownEcho.status, 0, ownEcho.stderr);
+  assert.match(ownEcho.stdout, /C-ECHO MEDGE@127\.0\.0\.1:\d+: Success/);
+  const untrusted = medge(['echo', peer, '--tls']);
+  assert.equal(untrusted.status, 1);
+  assert.match(untrusted.stderr, /not trusted .*--ca/);
+  const plain = medge(['echo', peer, '--timeout', '5']);
+  assert.equal(plain.status, 1, 'plain DICOM to the TLS port fails');
+  assert.match(plain.stderr, /if this is a DICOM TLS port, add --tls/);
+  const series = await writeSyntheticCtSeries({ dir: join(dir, 'series'), slices: 3, rows: 64, columns: 64, seed: 3 });
+  const sent = medge(['send', join(dir, 'series'), '--to', peer, '--ca', certs.caFile]);
+  assert.equal(sent.status, 0, sent.stderr);
+  assert.match(sent.stdout, /sent 3, failed 0/);
+  const qido = (await (await fetch(`${node.httpUrl}/dicom-web/studies/${series.studyUid}/series/${series.seriesUid}/instances`)).json()) as unknown[];
+  assert.equal(qido.length, 3);
+  const halfCert = medge(['send', join(dir, 'series'), '--to', peer, '--cert', certs.client.certFile]);
+  assert.equal(halfCert.status, 2);
+  assert.match(halfCert.stderr, /--cert and --key go together/);
 });

@@ -1,6 +1,7 @@
 import { echo } from '../../dimse/scu.js';
 import { parsePeerAddress } from '../../dimse/peer-address.js';
 import { intOption, parseCommandArgs } from '../parse-args.js';
+import { TLS_FLAGS, TLS_HELP, tlsAdvice, tlsFromFlags } from '../tls-flags.js';
 
 const HELP = `Usage: medge echo AE@host:port [options]
 
@@ -10,15 +11,17 @@ Prints the round-trip time; exit status 0 when the peer answered Success, 1 othe
 Options:
   --calling-ae TITLE   our AE title in the association      [MEDGE]
   --timeout S          seconds to wait for each answer      [10]
+${TLS_HELP}
   -h, --help           this text
 
-Example: medge echo ORTHANC@127.0.0.1:4242 --calling-ae MEDGE`;
+Examples: medge echo ORTHANC@127.0.0.1:4242 --calling-ae MEDGE
+          medge echo MEDGE@10.0.0.7:2762 --ca /etc/medge/ca.pem    (a TLS listener)`;
 
 export async function runEcho(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'echo',
     argv,
-    { 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, ...TLS_FLAGS, help: { type: 'boolean', short: 'h' } },
     true,
   );
   if (values.help) {
@@ -31,13 +34,15 @@ export async function runEcho(argv: string[]): Promise<number> {
   }
   const peer = parsePeerAddress(positionals[0]!);
   const timeoutMs = (intOption('--timeout', values.timeout) ?? 10) * 1000;
+  const tls = await tlsFromFlags(values);
   try {
-    const r = await echo({ host: peer.host, port: peer.port, calledAe: peer.aeTitle, callingAe: values['calling-ae'] ?? 'MEDGE', timeoutMs });
+    const r = await echo({ host: peer.host, port: peer.port, calledAe: peer.aeTitle, callingAe: values['calling-ae'] ?? 'MEDGE', timeoutMs, tls });
     process.stdout.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port}: Success in ${r.elapsedMs.toFixed(1)} ms\n`);
     return 0;
   } catch (err) {
     const e = err as Error & { code?: string };
-    process.stderr.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port} failed: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+    const advice = tlsAdvice(err) ?? (!tls && e.code === 'MEDGE_ERR_DIMSE_ABORTED' ? 'if this is a DICOM TLS port, add --tls (and --ca)' : undefined);
+    process.stderr.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port} failed: ${e.code ? `${e.code}: ` : ''}${e.message}${advice ? `: ${advice}` : ''}\n`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { storeFiles, type StoreProgress } from '../../dimse/scu.js';
 import { parsePeerAddress } from '../../dimse/peer-address.js';
 import { intOption, parseCommandArgs } from '../parse-args.js';
+import { TLS_FLAGS, TLS_HELP, tlsAdvice, tlsFromFlags } from '../tls-flags.js';
 
 const HELP = `Usage: medge send DIR|FILE... --to AE@host:port [options]
 
@@ -16,6 +17,7 @@ Options:
   --to AE@host:port    the peer (required), e.g. PACS@10.0.0.5:104
   --calling-ae TITLE   our AE title in the association      [MEDGE]
   --timeout S          seconds to wait for each answer      [30]
+${TLS_HELP}
   -h, --help           this text
 
 Prints progress on stderr (a bar on a terminal, periodic lines otherwise) and a summary: files sent,
@@ -25,7 +27,7 @@ export async function runSend(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'send',
     argv,
-    { to: { type: 'string' }, 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { to: { type: 'string' }, 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, ...TLS_FLAGS, help: { type: 'boolean', short: 'h' } },
     true,
   );
   if (values.help) {
@@ -38,6 +40,7 @@ export async function runSend(argv: string[]): Promise<number> {
   }
   const peer = parsePeerAddress(values.to);
   const timeoutMs = (intOption('--timeout', values.timeout) ?? 30) * 1000;
+  const tls = await tlsFromFlags(values);
   const files: string[] = [];
   for (const p of positionals) await collect(p, files);
   const dicom: string[] = [];
@@ -57,10 +60,15 @@ export async function runSend(argv: string[]): Promise<number> {
     calledAe: peer.aeTitle,
     callingAe: values['calling-ae'] ?? 'MEDGE',
     timeoutMs,
+    tls,
     onProgress: progress.update,
   });
   progress.done();
-  for (const r of results) if (!r.ok) process.stderr.write(`failed: ${r.file}: ${r.error?.code ?? ''} ${r.error?.message ?? ''}\n`);
+  for (const r of results) {
+    if (r.ok) continue;
+    const advice = tlsAdvice(r.error);
+    process.stderr.write(`failed: ${r.file}: ${r.error?.code ?? ''} ${r.error?.message ?? ''}${advice ? `: ${advice}` : ''}\n`);
+  }
   const s = summary.elapsedMs / 1000 || 1e-9;
   process.stdout.write(
     `sent ${summary.sent}, failed ${summary.failed}, ${(summary.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s: ` +
