@@ -25,6 +25,8 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_DIMSE_STATUS: 'the peer answered with a failure status',
   MEDGE_ERR_DIMSE_CONNECT: 'the peer cannot be reached',
   MEDGE_ERR_DIMSE_IDENTIFIER: 'the C-FIND identifier is invalid or asks for an unsupported level',
+  MEDGE_ERR_COMMITMENT_REQUEST: 'the storage commitment request cannot be processed',
+  MEDGE_ERR_COMMITMENT_REPORT: 'the storage commitment report could not be delivered to the requester',
   MEDGE_ERR_DICOMWEB_MEDIA_TYPE: 'the request media type is not supported',
   MEDGE_ERR_DICOMWEB_MULTIPART: 'the multipart/related body is malformed',
   MEDGE_ERR_DICOMWEB_NOT_ACCEPTABLE: 'no representation the Accept header allows can be returned',

@@ -16,6 +16,8 @@ import { DashboardHub } from './alerts/channels/dashboard.js';
 import { createAlertChannels } from './alerts/channels/create-channels.js';
 import { createAlertDispatcher } from './alerts/dispatcher.js';
 import { createUplink } from './uplink/uplink.js';
+import { CommitmentReports } from './commitment/reports.js';
+import { createCommitmentScp } from './commitment/commitment.js';
 
 export interface RunningNode {
   /** dicomTls: the DICOM TLS listener's, when dicom.tls is configured. */
@@ -60,6 +62,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
       pipeline: pipeline.status(),
       alerts: dispatcher.status(),
       uplink: uplinkHealth(),
+      storageCommitment: commitmentReports.status(),
       lastRepair: repair,
     };
   };
@@ -87,11 +90,16 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   }
   await pipeline.start();
 
-  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log });
+  // Storage commitment reports left pending by a restart go out as soon as the node runs.
+  const commitmentReports = new CommitmentReports({ db: index.db, index, store, nodeAe: config.dicom.aeTitle, log, metrics });
+  commitmentReports.start();
+  const commitment = createCommitmentScp({ peers: config.dicom.commitmentPeers, reports: commitmentReports, log, metrics });
+  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment });
   const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */
   async function stopDomain(): Promise<void> {
+    await commitmentReports.stop().catch((err) => log.error({ event: 'stop-failed', part: 'commitment', err }, 'storage commitment stop failed'));
     await pipeline.stop().catch((err) => log.error({ event: 'stop-failed', part: 'pipeline', err }, 'pipeline stop failed'));
     await uplink.stop().catch((err) => log.error({ event: 'stop-failed', part: 'uplink', err }, 'uplink stop failed'));
     await dispatcher.stop().catch((err) => log.error({ event: 'stop-failed', part: 'alerts', err }, 'alert dispatcher stop failed'));

@@ -13,6 +13,13 @@ export interface AllowedPeer {
   hosts?: string[];
 }
 
+export interface CommitmentPeer {
+  /** The requester's AE title: the calling AE of its N-ACTION, the called AE of the report. */
+  aeTitle: string;
+  port: number;
+  host?: string;
+}
+
 /**
  * The DICOM TLS listener (PS3.15 B.1, the TLS Secure Transport Connection Profile; TLS 1.2 or
  * later with the ciphers of BCP 195, PS3.15 B.9). Associations on it are served exactly like those
@@ -53,6 +60,12 @@ export interface MedgeConfig {
     idleTimeoutMs: number;
     /** Most associations served at once; further ones are rejected (transient, local limit). */
     maxAssociations: number;
+    /**
+     * Where each AE that asks for storage commitment (PS3.4 J) receives its report: the node sends
+     * the N-EVENT-REPORT on an association of its own to `port` at `host` (default: the address the
+     * request came from). A request from an AE not listed here is refused (docs/commitment.md).
+     */
+    commitmentPeers: CommitmentPeer[];
     /** A second listener for DICOM TLS, beside the plain one; null: none (dimse/tls-listener.ts). */
     tls: DicomTlsListenerConfig | null;
   };
@@ -216,6 +229,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     artimTimeoutMs: 30_000,
     idleTimeoutMs: 300_000,
     maxAssociations: 64,
+    commitmentPeers: [],
     tls: null,
   },
   http: {

@@ -24,6 +24,10 @@ export interface DimseCommand {
   moveDestination?: string;
   moveOriginatorAeTitle?: string;
   moveOriginatorMessageId?: number;
+  /** N-EVENT-REPORT Event Type ID (0000,1002). */
+  eventTypeId?: number;
+  /** N-ACTION Action Type ID (0000,1008). */
+  actionTypeId?: number;
 }
 
 type Key = Exclude<keyof DimseCommand, 'hasDataset'> | 'dataSetType';
@@ -43,6 +47,8 @@ const ELEMENTS: ReadonlyArray<readonly [number, Key, Vr]> = [
   [0x0902, 'errorComment', 'LO'],
   [0x1000, 'affectedSopInstanceUid', 'UI'],
   [0x1001, 'requestedSopInstanceUid', 'UI'],
+  [0x1002, 'eventTypeId', 'US'],
+  [0x1008, 'actionTypeId', 'US'],
   [0x1030, 'moveOriginatorAeTitle', 'AE'],
   [0x1031, 'moveOriginatorMessageId', 'US'],
 ];

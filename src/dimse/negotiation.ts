@@ -16,9 +16,11 @@ import {
   RjReason,
   RjResult,
   RjSource,
+  STORAGE_COMMITMENT_PUSH,
   STUDY_ROOT_FIND,
   VERIFICATION_SOP_CLASS,
 } from './pdu-constants.js';
+import { COMMITMENT_SYNTAXES } from '../commitment/request.js';
 
 export interface Rejection {
   result: number;
@@ -84,6 +86,7 @@ const UNCOMPRESSED = new Set<string>([TS.ImplicitVRLittleEndian, TS.ExplicitVRLi
 export function acceptableSyntaxes(abstractSyntax: string): ReadonlySet<string> | undefined {
   if (abstractSyntax === VERIFICATION_SOP_CLASS) return UNCOMPRESSED;
   if (abstractSyntax === STUDY_ROOT_FIND || abstractSyntax === PATIENT_ROOT_FIND) return IDENTIFIER_SYNTAXES;
+  if (abstractSyntax === STORAGE_COMMITMENT_PUSH) return COMMITMENT_SYNTAXES;
   if (isStorageSopClass(abstractSyntax)) return STORABLE_TRANSFER_SYNTAXES;
   return undefined;
 }

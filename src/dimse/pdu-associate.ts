@@ -1,8 +1,10 @@
 /**
  * A-ASSOCIATE-RQ and A-ASSOCIATE-AC PDUs (PS3.8 9.3.2, 9.3.3) with their presentation context and
- * user information items (PS3.8 9.3.2.2, 9.3.3.2, Annex D.1, D.3.3.2, D.3.3.3). Unknown user
- * information sub-items (role selection 54h, asynchronous operations 53h, extended negotiation,
- * user identity) are read and ignored: PS3.7 D.3.3 lets an acceptor answer without them.
+ * user information items (PS3.8 9.3.2.2, 9.3.3.2, Annex D.1, D.3.3.2, D.3.3.3), and SCP/SCU role
+ * selection (PS3.7 D.3.3.4), which the node proposes when it opens an association to send a
+ * storage commitment report as the SCP. Other user information sub-items (asynchronous operations
+ * 53h, extended negotiation, user identity) are read and ignored: PS3.7 D.3.3 lets an acceptor
+ * answer without them.
  */
 import { MedgeError } from '../errors.js';
 import { AbortReason, DICOM_APPLICATION_CONTEXT, ItemType, PDU_HEADER_LENGTH, PROTOCOL_VERSION, PduType } from './pdu-constants.js';
@@ -26,6 +28,15 @@ export interface UserInformation {
   maxPduLength: number;
   implementationClassUid?: string;
   implementationVersionName?: string;
+  /** SCP/SCU Role Selection sub-items (PS3.7 D.3.3.4): the roles of the association requestor. */
+  roles?: RoleSelection[];
+}
+
+export interface RoleSelection {
+  sopClassUid: string;
+  /** The requestor may act as SCU (proposed), or the acceptor agrees that it does (answer). */
+  scu: boolean;
+  scp: boolean;
 }
 
 interface AssociateCommon {
@@ -128,8 +139,24 @@ function decodeUserInfo(value: Buffer): UserInformation {
       user.maxPduLength = sub.value.readUInt32BE(0);
     } else if (sub.type === ItemType.ImplementationClassUid) user.implementationClassUid = uidString(sub.value);
     else if (sub.type === ItemType.ImplementationVersionName) user.implementationVersionName = sub.value.toString('latin1').trim();
+    else if (sub.type === ItemType.RoleSelection) (user.roles ??= []).push(decodeRole(sub.value));
   }
   return user;
+}
+
+/** PS3.7 Table D.3-9: UID-length (2), SOP-class-uid, SCU-role (1), SCP-role (1). */
+function decodeRole(value: Buffer): RoleSelection {
+  if (value.length < 4) throw malformed('role selection sub-item shorter than 4 bytes');
+  const uidLength = value.readUInt16BE(0);
+  if (value.length < 2 + uidLength + 2) throw malformed('role selection sub-item shorter than its UID');
+  return { sopClassUid: uidString(value.subarray(2, 2 + uidLength)), scu: value[2 + uidLength] === 1, scp: value[3 + uidLength] === 1 };
+}
+
+function encodeRole(role: RoleSelection): Buffer {
+  const uid = Buffer.from(role.sopClassUid, 'latin1');
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(uid.length, 0);
+  return item(ItemType.RoleSelection, Buffer.concat([head, uid, Buffer.from([role.scu ? 1 : 0, role.scp ? 1 : 0])]));
 }
 
 interface Item {
@@ -182,6 +209,7 @@ function userInfoItem(user: UserInformation): Buffer {
   max.writeUInt32BE(user.maxPduLength >>> 0, 0);
   const subs = [item(ItemType.MaximumLength, max)];
   if (user.implementationClassUid) subs.push(item(ItemType.ImplementationClassUid, Buffer.from(user.implementationClassUid, 'latin1')));
+  for (const role of user.roles ?? []) subs.push(encodeRole(role));
   if (user.implementationVersionName) subs.push(item(ItemType.ImplementationVersionName, Buffer.from(user.implementationVersionName, 'latin1')));
   return item(ItemType.UserInformation, Buffer.concat(subs));
 }

@@ -89,6 +89,10 @@ export const CommandField = {
   CEchoRq: 0x0030,
   CEchoRsp: 0x8030,
   CCancelRq: 0x0fff,
+  NEventReportRq: 0x0100,
+  NEventReportRsp: 0x8100,
+  NActionRq: 0x0130,
+  NActionRsp: 0x8130,
 } as const;
 
 /** PS3.7 E.1-1: Command Data Set Type value meaning "no data set"; anything else means one follows. */
@@ -100,3 +104,6 @@ export const PRIORITY_MEDIUM = 0x0000;
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
 export const STUDY_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
 export const PATIENT_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.1.1';
+/** Storage Commitment Push Model SOP Class and its well-known SOP Instance (PS3.4 J.3.1, J.3.5). */
+export const STORAGE_COMMITMENT_PUSH = '1.2.840.10008.1.20.1';
+export const STORAGE_COMMITMENT_INSTANCE = '1.2.840.10008.1.20.1.1';

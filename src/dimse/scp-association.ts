@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { MedgeConfig } from '../config/schema.js';
+import type { CommitmentScp } from '../commitment/commitment.js';
 import type { NodeEvents } from '../events/node-events.js';
 import type { Ingest } from '../ingest/types.js';
 import type { Logger } from '../observability/log.js';
@@ -28,6 +29,8 @@ export interface AssociationDeps {
   db: Db;
   events: NodeEvents;
   log: Logger;
+  /** Storage commitment (PS3.4 J); without it an N-ACTION is refused as not configured. */
+  commitment?: CommitmentScp;
   /** Associations being served now, this one excluded. */
   activeCount(): number;
   onResult(result: 'accepted' | 'rejected' | 'aborted' | 'released', why?: Rejection['why']): void;
@@ -37,6 +40,8 @@ export interface AssociationDeps {
 const MAX_COMMAND_BYTES = 64 * 1024;
 /** C-FIND identifiers are small flat datasets. */
 const MAX_IDENTIFIER_BYTES = 1024 * 1024;
+/** A storage commitment request names up to 100 000 instances of about 120 bytes each. */
+const MAX_COMMITMENT_BYTES = 16 * 1024 * 1024;
 
 /** Consecutive dataset pieces of one batch, in order; `last` when the dataset ends with them. */
 type DataSink = (fragments: Buffer[], last: boolean) => void | Promise<void>;
@@ -214,6 +219,27 @@ export class ScpAssociation {
           const id = cmd.messageId ?? 0;
           this.finds.set(id, job);
           void job.done.finally(() => this.finds.delete(id));
+        };
+        return;
+      }
+      case CommandField.NActionRq: {
+        const parts: Buffer[] = [];
+        let size = 0;
+        const act = async () => {
+          const dataset = Buffer.concat(parts);
+          const commitment = this.deps.commitment;
+          const rsp = commitment
+            ? commitment.onAction({ command: cmd, dataset, transferSyntaxUid: pc.transferSyntax, callingAe: this.callingAe, remoteAddress: this.conn.socket.remoteAddress ?? '' })
+            : { commandField: CommandField.NActionRsp, messageIdBeingRespondedTo: cmd.messageId, affectedSopClassUid: cmd.requestedSopClassUid, hasDataset: false, status: 0x0110, errorComment: 'storage commitment is not available on this listener' };
+          await this.respond(pc)(rsp);
+          commitment?.answered();
+        };
+        if (!cmd.hasDataset) return act();
+        this.sink = (fragments, last) => {
+          for (const f of fragments) size += f.length;
+          if (size > MAX_COMMITMENT_BYTES) throw malformed('storage commitment request too long');
+          for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
+          return last ? act() : undefined;
         };
         return;
       }

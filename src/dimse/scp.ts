@@ -15,6 +15,7 @@ import type { Db } from '../store/index-db.js';
 import { ScpAssociation } from './scp-association.js';
 import { withReadBuffer } from './read-buffer.js';
 import { createTlsListener } from './tls-listener.js';
+import type { CommitmentScp } from '../commitment/commitment.js';
 
 /**
  * Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the
@@ -30,6 +31,8 @@ export interface DimseServerDeps {
   events: NodeEvents;
   metrics: MetricsRegistry;
   log: Logger;
+  /** Storage commitment (PS3.4 J), when the node offers it. */
+  commitment?: CommitmentScp;
 }
 
 export interface DimseServerStatus {
@@ -72,6 +75,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
       db: deps.db,
       events: deps.events,
       log,
+      commitment: deps.commitment,
       activeCount: () => associations.size - 1,
       onResult: (result, why) => {
         results.inc({ result });

@@ -10,9 +10,9 @@ import type { Logger } from '../observability/log.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/uids.js';
 import { decodeCommand, type DimseCommand } from './command.js';
 import { Connection } from './connection.js';
-import type { PresentationContextRq } from './pdu-associate.js';
+import type { PresentationContextRq, RoleSelection } from './pdu-associate.js';
 import { encodeAssociateRq } from './pdu-associate.js';
-import { encodeReleaseRq, type Pdu } from './pdu.js';
+import { encodeReleaseRq, fragmentMessage, type Pdu } from './pdu.js';
 import { AbortReason, AbortSource, DICOM_APPLICATION_CONTEXT, PcResult } from './pdu-constants.js';
 import type { AcceptedContext } from './negotiation.js';
 
@@ -22,6 +22,8 @@ export interface ScuAssociationOptions {
   calledAe: string;
   callingAe: string;
   contexts: PresentationContextRq[];
+  /** SCP/SCU role selection to propose (PS3.7 D.3.3.4), e.g. the SCP role to send a storage commitment report. */
+  roles?: RoleSelection[];
   /** Largest P-DATA-TF we accept, bytes (PS3.8 D.1). */
   maxPduLength?: number;
   /** Bound on each wait, ms. */
@@ -48,6 +50,8 @@ type Waiter = { resolve(v: unknown): void; reject(e: MedgeError): void; kind: st
 
 export class ScuAssociation {
   readonly accepted = new Map<number, AcceptedContext>();
+  /** The role selections the acceptor answered (PS3.7 D.3.3.4); absent ones keep the default roles. */
+  acceptedRoles: RoleSelection[] = [];
   private waiter: Waiter | undefined;
   private commandParts: Buffer[] = [];
   private nextMessageId = 1;
@@ -92,11 +96,12 @@ export class ScuAssociation {
         applicationContext: DICOM_APPLICATION_CONTEXT,
         protocolVersion: 1,
         contexts: opts.contexts,
-        user: { maxPduLength: opts.maxPduLength ?? DEFAULT_MAX_PDU, implementationClassUid: IMPLEMENTATION_CLASS_UID, implementationVersionName: IMPLEMENTATION_VERSION_NAME },
+        user: { maxPduLength: opts.maxPduLength ?? DEFAULT_MAX_PDU, implementationClassUid: IMPLEMENTATION_CLASS_UID, implementationVersionName: IMPLEMENTATION_VERSION_NAME, roles: opts.roles },
       }),
     );
     const ac = await pending;
     conn.peerMaxPduLength = ac.user.maxPduLength;
+    self.acceptedRoles = ac.user.roles ?? [];
     const proposed = new Map(opts.contexts.map((c) => [c.id, c]));
     for (const c of ac.contexts) {
       const p = proposed.get(c.id);
@@ -144,6 +149,13 @@ export class ScuAssociation {
       throw err;
     }
     return response;
+  }
+
+  /** A request with a dataset held in memory (a small one: an N-EVENT-REPORT's, a C-FIND identifier). */
+  requestWithDataset(contextId: number, cmd: DimseCommand, dataset: Buffer): Promise<DimseCommand> {
+    return this.request(contextId, cmd, async () => {
+      for (const pdu of fragmentMessage(contextId, false, dataset, this.conn.peerMaxPduLength)) await this.conn.send(pdu);
+    });
   }
 
   /** A-RELEASE-RQ, wait for A-RELEASE-RP, close (PS3.8 9.2, AR-1..AR-3). */

@@ -205,4 +205,26 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (destination, kind)
   ) WITHOUT ROWID;
   `,
+  // 3: storage commitment (PS3.4 J): each request a sender made, with what the node found, until its
+  // report (N-EVENT-REPORT) is delivered to the sender on an association of the node's own.
+  `
+  CREATE TABLE commitment_reports (
+    pk INTEGER PRIMARY KEY,
+    transaction_uid TEXT NOT NULL,
+    -- the AE that asked, and where its report goes
+    requester_ae TEXT NOT NULL,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    -- JSON [{ sopClassUid, sopInstanceUid }]: what was asked; checked again at each attempt
+    refs TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at INTEGER NOT NULL,
+    last_error TEXT,
+    -- pending | delivered | expired (not delivered within the retry period)
+    state TEXT NOT NULL DEFAULT 'pending',
+    done_at INTEGER
+  );
+  CREATE INDEX commitment_reports_due ON commitment_reports(state, due_at);
+  `,
 ];
