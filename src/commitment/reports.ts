@@ -64,6 +64,8 @@ export interface CommitmentReportsDeps {
 export class CommitmentReports {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** A kick arrived while a drain was running: drain again once it ends. */
+  private again = false;
   private stopped = true;
   private readonly now: () => number;
   private readonly send: ReportSender;
@@ -99,9 +101,16 @@ export class CommitmentReports {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.running ??= this.drain().finally(() => {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
       this.running = undefined;
-      this.schedule();
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      } else this.schedule();
     });
   }
 
@@ -110,6 +119,12 @@ export class CommitmentReports {
     this.kick();
   }
 
+  /** Resolves once no delivery is running or asked for (what is due later waits for its timer). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stops after the attempt in flight, if any; what stays pending goes out after the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);

@@ -43,6 +43,7 @@ export function decodeCommitmentRequest(dataset: Buffer, transferSyntaxUid: stri
 
 function parseDataset(bytes: Buffer, transferSyntaxUid: string): DataSet {
   if (!COMMITMENT_SYNTAXES.has(transferSyntaxUid)) throw invalid(`transfer syntax ${transferSyntaxUid} is not one the node negotiates for it`);
+  if (bytes.length === 0) throw invalid('it has no dataset');
   const parser = dicomParser.littleEndianByteArrayParser;
   const runtime = dicomParser as unknown as { DataSet: new (p: typeof parser, b: Uint8Array, e: object) => DataSet };
   const dataSet = new runtime.DataSet(parser, bytes, {});

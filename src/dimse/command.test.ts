@@ -45,3 +45,13 @@ test('unknown command elements are skipped; missing command field is an error', 
   const truncated = encodeCommand({ commandField: 1, hasDataset: false }).subarray(0, 15);
   assert.throws(() => decodeCommand(truncated), (e) => isMedgeError(e, 'MEDGE_ERR_DIMSE_PDU'));
 });
+
+test('N-ACTION-RQ and N-EVENT-REPORT-RQ carry Action Type ID (0000,1008) and Event Type ID (0000,1002) (PS3.7 E.1-1)', () => {
+  const action = { commandField: 0x0130, messageId: 7, requestedSopClassUid: '1.2.840.10008.1.20.1', requestedSopInstanceUid: '1.2.840.10008.1.20.1.1', actionTypeId: 1, hasDataset: true };
+  assert.deepEqual(decodeCommand(encodeCommand(action)), action);
+  const report = { commandField: 0x0100, messageId: 8, affectedSopClassUid: '1.2.840.10008.1.20.1', affectedSopInstanceUid: '1.2.840.10008.1.20.1.1', eventTypeId: 2, hasDataset: true };
+  const bytes = encodeCommand(report);
+  assert.deepEqual(decodeCommand(bytes), report);
+  // Ascending tag order: (0000,1000), then (0000,1002).
+  assert.ok(bytes.indexOf(Buffer.from([0, 0, 0x00, 0x10])) < bytes.indexOf(Buffer.from([0, 0, 0x02, 0x10])));
+});

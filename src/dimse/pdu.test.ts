@@ -30,7 +30,7 @@ test('A-ASSOCIATE-AC round trip (PS3.8 9.3.3)', () => {
   assert.deepEqual((pdu as Extract<Pdu, { type: 'associate-ac' }>).ac, ac);
 });
 
-test('unknown user information sub-items (role selection 54h, async ops 53h) are ignored', () => {
+test('role selection sub-items (54h) are decoded; unknown ones (async ops 53h) are ignored', () => {
   const buf = encodeAssociateRq(rq);
   // Append a role selection sub-item inside the user information item (the last item).
   const role = Buffer.from([ItemType.RoleSelection, 0, 0, 7, 0, 3, 0x31, 0x2e, 0x32, 1, 0]);
@@ -41,7 +41,16 @@ test('unknown user information sub-items (role selection 54h, async ops 53h) are
   patched.writeUInt16BE(buf.readUInt16BE(userStart + 2) + extra.length, userStart + 2);
   patched.writeUInt32BE(patched.length - 6, 2);
   const pdu = decodePdu(patched) as Extract<Pdu, { type: 'associate-rq' }>;
-  assert.deepEqual(pdu.rq.user, rq.user);
+  assert.deepEqual(pdu.rq.user, { ...rq.user, roles: [{ sopClassUid: '1.2', scu: true, scp: false }] });
+});
+
+test('SCP/SCU role selection round trip (PS3.7 D.3.3.4): the storage commitment SCP role a report association proposes', () => {
+  const withRoles: AssociateRq = { ...rq, user: { ...rq.user, roles: [{ sopClassUid: '1.2.840.10008.1.20.1', scu: false, scp: true }] } };
+  const encoded = encodeAssociateRq(withRoles);
+  // UID-length 20, the UID, SCU-role 0, SCP-role 1 (PS3.7 Table D.3-9).
+  const item = Buffer.concat([Buffer.from([ItemType.RoleSelection, 0, 0, 24, 0, 20]), Buffer.from('1.2.840.10008.1.20.1', 'latin1'), Buffer.from([0, 1])]);
+  assert.ok(encoded.includes(item));
+  assert.deepEqual((decodePdu(encoded) as Extract<Pdu, { type: 'associate-rq' }>).rq, withRoles);
 });
 
 test('fixed PDUs: RJ, release, abort (PS3.8 9.3.4, 9.3.6, 9.3.7, 9.3.8)', () => {
