@@ -93,7 +93,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   // Storage commitment reports left pending by a restart go out as soon as the node runs.
   const commitmentReports = new CommitmentReports({ db: index.db, index, store, nodeAe: config.dicom.aeTitle, log, metrics });
   commitmentReports.start();
-  const commitment = createCommitmentScp({ peers: config.dicom.commitmentPeers, reports: commitmentReports, log, metrics });
+  const commitment = createCommitmentScp({ peers: config.dicom.remoteAes, reports: commitmentReports, log, metrics });
   const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment });
   const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events });
 

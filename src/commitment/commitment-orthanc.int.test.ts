@@ -29,7 +29,7 @@ test('Orthanc asks the node to commit to instances: the report names what the no
   const orthanc = await startOrthanc({ aeTitle: 'ORTHANC' });
   t.after(() => orthanc.stop());
   const config = join(dir, 'medge.yaml');
-  await writeFile(config, `dicom:\n  commitmentPeers:\n    - aeTitle: ORTHANC\n      host: 127.0.0.1\n      port: ${orthanc.dicomPort}\n`);
+  await writeFile(config, `dicom:\n  remoteAes:\n    - aeTitle: ORTHANC\n      host: 127.0.0.1\n      port: ${orthanc.dicomPort}\n`);
   const medge = await startMedge({ args: ['--config', config, '--ae-title', 'MEDGE'] });
   t.after(() => medge.stop());
   await orthancJson(orthanc.httpUrl, '/modalities/medge', { method: 'PUT', body: JSON.stringify({ AET: 'MEDGE', Host: '127.0.0.1', Port: medge.dicomPort }) });
@@ -75,5 +75,5 @@ test('Orthanc asks the node to commit to instances: the report names what the no
   const refused = await fetch(`${orthanc.httpUrl}/modalities/medge/storage-commitment`, { method: 'POST', body: JSON.stringify({ DicomInstances: held }) });
   const refusedText = await refused.text();
   assert.ok(!refused.ok && /cannot be handled by remote AET: MEDGE/.test(refusedText), `Orthanc reports the refusal: ${refused.status} ${refusedText}`);
-  assert.match(medge.output(), /"event":"commitment-refused".*"callingAe":"STRANGER".*has no entry in dicom\.commitmentPeers/);
+  assert.match(medge.output(), /"event":"commitment-refused".*"callingAe":"STRANGER".*has no entry in dicom\.remoteAes/);
 });

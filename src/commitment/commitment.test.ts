@@ -194,7 +194,7 @@ test('N-ACTION: the well-known instance, Action Type 1 and a known requester are
   assert.equal(answer({ command: { ...command, requestedSopInstanceUid: '1.2.3' } }).status, 0x0112);
   assert.equal(answer({ command: { ...command, actionTypeId: 2 } }).status, 0x0123);
   const stranger = answer({ callingAe: 'CT9' });
-  assert.deepEqual([stranger.status, stranger.errorComment], [0x0110, 'AE CT9 has no entry in dicom.commitmentPeers']);
+  assert.deepEqual([stranger.status, stranger.errorComment], [0x0110, 'AE CT9 has no entry in dicom.remoteAes']);
   assert.equal(answer({ dataset: Buffer.alloc(0) }).status, 0x0110);
   assert.equal(reports.status().pending, 0, 'nothing refused is recorded');
 

@@ -3,9 +3,9 @@
  * asks with N-ACTION "Request Storage Commitment" whether the node takes responsibility for a list
  * of instances; the node answers the N-ACTION at once and sends the outcome later as an
  * N-EVENT-REPORT on an association of its own to the sender (reports.ts), to the address
- * configured for the sender's AE title (dicom.commitmentPeers).
+ * configured for the sender's AE title (dicom.remoteAes).
  */
-import type { CommitmentPeer } from '../config/schema.js';
+import type { RemoteAe } from '../config/schema.js';
 import { isMedgeError, MedgeError } from '../errors.js';
 import type { DimseCommand } from '../dimse/command.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
@@ -41,7 +41,7 @@ export interface CommitmentScp {
   answered(): void;
 }
 
-export function createCommitmentScp(deps: { peers: CommitmentPeer[]; reports: CommitmentReports; log: Logger; metrics: MetricsRegistry }): CommitmentScp {
+export function createCommitmentScp(deps: { peers: RemoteAe[]; reports: CommitmentReports; log: Logger; metrics: MetricsRegistry }): CommitmentScp {
   const requests = deps.metrics.counter('medge_commitment_requests_total', 'Storage commitment requests (N-ACTION), by result (accepted, refused)');
   return {
     onAction(action) {
@@ -67,7 +67,7 @@ export function createCommitmentScp(deps: { peers: CommitmentPeer[]; reports: Co
       }
       if (command.actionTypeId !== REQUEST_STORAGE_COMMITMENT) return refuse(NActionStatus.NoSuchAction, `Action Type ID must be ${REQUEST_STORAGE_COMMITMENT}`);
       const peer = deps.peers.find((p) => p.aeTitle.trim() === action.callingAe.trim());
-      if (!peer) return refuse(NActionStatus.ProcessingFailure, `AE ${action.callingAe} has no entry in dicom.commitmentPeers`);
+      if (!peer) return refuse(NActionStatus.ProcessingFailure, `AE ${action.callingAe} has no entry in dicom.remoteAes`);
       let request;
       try {
         request = decodeCommitmentRequest(action.dataset, action.transferSyntaxUid);

@@ -71,3 +71,12 @@ test('dicom.tls: null by default; a listener needs its certificate and key, a po
   const fromEnv = loadConfig({ env: { MEDGE_DICOM_TLS: '{"port": 0, "certFile": "n.pem", "keyFile": "n.key", "caFile": "ca.pem"}' } });
   assert.equal(fromEnv.dicom.tls?.caFile, 'ca.pem');
 });
+
+test('dicom.remoteAes: where remote AEs listen; each needs an AE title and a port, once', () => {
+  const aes = (value: unknown) => loadConfig({ overrides: { dicom: { remoteAes: value as never } } });
+  assert.deepEqual(aes([{ aeTitle: 'CT1', port: 104 }, { aeTitle: 'WS2', port: 11112, host: '10.1.4.20' }]).dicom.remoteAes.length, 2);
+  assert.throws(() => aes([{ aeTitle: 'CT1' }]), /dicom\.remoteAes entry 0: port must be a whole number from 1 to 65535 \(where CT1 listens\)/);
+  assert.throws(() => aes([{ aeTitle: 'CT1', port: 104, hosts: ['x'] }]), /entry 0: hosts is not a known key/);
+  assert.throws(() => aes([{ aeTitle: 'CT1', port: 104 }, { aeTitle: 'CT1', port: 105 }]), /entry 1: AE title CT1 is listed twice/);
+  assert.throws(() => aes({ CT1: 104 }), /must be a list of \{ aeTitle, port, host\? \}/);
+});

@@ -13,10 +13,12 @@ export interface AllowedPeer {
   hosts?: string[];
 }
 
-export interface CommitmentPeer {
-  /** The requester's AE title: the calling AE of its N-ACTION, the called AE of the report. */
+/** Where a remote AE listens, for the associations the node opens to it. */
+export interface RemoteAe {
+  /** Its AE title: the called AE of the node's association to it. */
   aeTitle: string;
   port: number;
+  /** Default: the address of the association whose request the node is answering. */
   host?: string;
 }
 
@@ -61,11 +63,11 @@ export interface MedgeConfig {
     /** Most associations served at once; further ones are rejected (transient, local limit). */
     maxAssociations: number;
     /**
-     * Where each AE that asks for storage commitment (PS3.4 J) receives its report: the node sends
-     * the N-EVENT-REPORT on an association of its own to `port` at `host` (default: the address the
-     * request came from). A request from an AE not listed here is refused (docs/commitment.md).
+     * Where remote AEs listen, for the associations the node opens to them on a request: the
+     * report of a storage commitment request (PS3.4 J, docs/commitment.md) and the destination of
+     * a C-MOVE (PS3.4 C.4.2). An AE not listed gets a refusal that names this key.
      */
-    commitmentPeers: CommitmentPeer[];
+    remoteAes: RemoteAe[];
     /** A second listener for DICOM TLS, beside the plain one; null: none (dimse/tls-listener.ts). */
     tls: DicomTlsListenerConfig | null;
   };
@@ -229,7 +231,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     artimTimeoutMs: 30_000,
     idleTimeoutMs: 300_000,
     maxAssociations: 64,
-    commitmentPeers: [],
+    remoteAes: [],
     tls: null,
   },
   http: {

@@ -37,17 +37,18 @@ const CHECKS: Record<string, Check> = {
   'dicom.artimTimeoutMs': integer(100, 3_600_000),
   'dicom.idleTimeoutMs': integer(100, 86_400_000),
   'dicom.maxAssociations': integer(1, 10_000),
-  'dicom.commitmentPeers': (v) => {
+  'dicom.remoteAes': (v) => {
     if (!Array.isArray(v)) return 'must be a list of { aeTitle, port, host? }';
     for (const [i, peer] of v.entries()) {
       const p = peer as Record<string, unknown>;
       if (typeof p !== 'object' || p === null) return `entry ${i} must be an object with aeTitle and port`;
       const ae = aeTitle(p.aeTitle, '');
       if (ae) return `entry ${i}: aeTitle ${ae}`;
-      if (integer(1, 65535)(p.port, '')) return `entry ${i}: port must be a whole number from 1 to 65535 (where ${String(p.aeTitle)} listens for the report)`;
+      if (integer(1, 65535)(p.port, '')) return `entry ${i}: port must be a whole number from 1 to 65535 (where ${String(p.aeTitle)} listens)`;
       if (p.host !== undefined && text(p.host)) return `entry ${i}: host must be a host name or address`;
       const unknown = Object.keys(p).find((k) => !['aeTitle', 'port', 'host'].includes(k));
       if (unknown) return `entry ${i}: ${unknown} is not a known key (aeTitle, port, host)`;
+      if (v.findIndex((o) => (o as Record<string, unknown>)?.aeTitle === p.aeTitle) !== i) return `entry ${i}: AE title ${String(p.aeTitle)} is listed twice`;
     }
     return undefined;
   },
