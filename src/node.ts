@@ -94,7 +94,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const commitmentReports = new CommitmentReports({ db: index.db, index, store, nodeAe: config.dicom.aeTitle, log, metrics });
   commitmentReports.start();
   const commitment = createCommitmentScp({ peers: config.dicom.remoteAes, reports: commitmentReports, log, metrics });
-  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment });
+  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment, retrieve: { index, store } });
   const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */

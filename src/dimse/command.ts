@@ -28,6 +28,11 @@ export interface DimseCommand {
   eventTypeId?: number;
   /** N-ACTION Action Type ID (0000,1008). */
   actionTypeId?: number;
+  /** C-MOVE/C-GET responses: Number of Remaining, Completed, Failed and Warning Sub-operations (0000,1020-1023). */
+  remainingSuboperations?: number;
+  completedSuboperations?: number;
+  failedSuboperations?: number;
+  warningSuboperations?: number;
 }
 
 type Key = Exclude<keyof DimseCommand, 'hasDataset'> | 'dataSetType';
@@ -49,6 +54,10 @@ const ELEMENTS: ReadonlyArray<readonly [number, Key, Vr]> = [
   [0x1001, 'requestedSopInstanceUid', 'UI'],
   [0x1002, 'eventTypeId', 'US'],
   [0x1008, 'actionTypeId', 'US'],
+  [0x1020, 'remainingSuboperations', 'US'],
+  [0x1021, 'completedSuboperations', 'US'],
+  [0x1022, 'failedSuboperations', 'US'],
+  [0x1023, 'warningSuboperations', 'US'],
   [0x1030, 'moveOriginatorAeTitle', 'AE'],
   [0x1031, 'moveOriginatorMessageId', 'US'],
 ];

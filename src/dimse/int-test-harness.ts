@@ -41,7 +41,7 @@ export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}
   const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
   const store = createFsBlobStore(join(dir, 'store'));
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: 0 });
-  const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log });
+  const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log, retrieve: { index, store } });
   let ports;
   try {
     ports = await server.start();
@@ -73,10 +73,10 @@ export interface ToolResult {
   output: string;
 }
 
-/** Runs a dcmtk tool with TCP_NODELAY=1 (DESIGN.md), collecting stdout and stderr together. */
-export function runTool(cmd: string, args: string[], timeoutMs = 60_000): Promise<ToolResult> {
+/** Runs a dcmtk tool with TCP_NODELAY=1 (DESIGN.md), collecting stdout and stderr together; `cwd` for tools that write where they run. */
+export function runTool(cmd: string, args: string[], timeoutMs = 60_000, cwd?: string): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, TCP_NODELAY: '1' } });
+    const child = spawn(cmd, args, { env: { ...process.env, TCP_NODELAY: '1' }, cwd });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

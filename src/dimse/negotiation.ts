@@ -11,6 +11,7 @@ import type { AssociateRq, PresentationContextAc } from './pdu-associate.js';
 import {
   DICOM_APPLICATION_CONTEXT,
   PATIENT_ROOT_FIND,
+  PATIENT_ROOT_MOVE,
   PcResult,
   PROTOCOL_VERSION,
   RjReason,
@@ -18,6 +19,7 @@ import {
   RjSource,
   STORAGE_COMMITMENT_PUSH,
   STUDY_ROOT_FIND,
+  STUDY_ROOT_MOVE,
   VERIFICATION_SOP_CLASS,
 } from './pdu-constants.js';
 import { COMMITMENT_SYNTAXES } from '../commitment/request.js';
@@ -86,6 +88,7 @@ const UNCOMPRESSED = new Set<string>([TS.ImplicitVRLittleEndian, TS.ExplicitVRLi
 export function acceptableSyntaxes(abstractSyntax: string): ReadonlySet<string> | undefined {
   if (abstractSyntax === VERIFICATION_SOP_CLASS) return UNCOMPRESSED;
   if (abstractSyntax === STUDY_ROOT_FIND || abstractSyntax === PATIENT_ROOT_FIND) return IDENTIFIER_SYNTAXES;
+  if (abstractSyntax === STUDY_ROOT_MOVE || abstractSyntax === PATIENT_ROOT_MOVE) return IDENTIFIER_SYNTAXES;
   if (abstractSyntax === STORAGE_COMMITMENT_PUSH) return COMMITMENT_SYNTAXES;
   if (isStorageSopClass(abstractSyntax)) return STORABLE_TRANSFER_SYNTAXES;
   return undefined;

@@ -86,6 +86,8 @@ export const CommandField = {
   CStoreRsp: 0x8001,
   CFindRq: 0x0020,
   CFindRsp: 0x8020,
+  CMoveRq: 0x0021,
+  CMoveRsp: 0x8021,
   CEchoRq: 0x0030,
   CEchoRsp: 0x8030,
   CCancelRq: 0x0fff,
@@ -104,6 +106,8 @@ export const PRIORITY_MEDIUM = 0x0000;
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
 export const STUDY_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
 export const PATIENT_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.1.1';
+export const STUDY_ROOT_MOVE = '1.2.840.10008.5.1.4.1.2.2.2';
+export const PATIENT_ROOT_MOVE = '1.2.840.10008.5.1.4.1.2.1.2';
 /** Storage Commitment Push Model SOP Class and its well-known SOP Instance (PS3.4 J.3.1, J.3.5). */
 export const STORAGE_COMMITMENT_PUSH = '1.2.840.10008.1.20.1';
 export const STORAGE_COMMITMENT_INSTANCE = '1.2.840.10008.1.20.1.1';

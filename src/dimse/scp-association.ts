@@ -1,7 +1,8 @@
 /**
  * One association accepted by the SCP: the acceptor side of the PS3.8 9.2 state machine (awaiting
  * A-ASSOCIATE-RQ under ARTIM, established, released/aborted) and the DIMSE message dispatch
- * (PS3.7 9.1: C-ECHO, C-STORE, C-FIND, C-CANCEL). Unexpected PDUs are answered with A-ABORT.
+ * (PS3.7 9.1, 10.1: C-ECHO, C-STORE, C-FIND, C-MOVE, C-CANCEL, N-ACTION for storage commitment).
+ * Unexpected PDUs are answered with A-ABORT.
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -20,7 +21,10 @@ import { encodeAssociateAc } from './pdu-associate.js';
 import { encodeAssociateRj, encodeReleaseRp, type Pdu, type Pdv } from './pdu.js';
 import { AbortReason, AbortSource, CommandField } from './pdu-constants.js';
 import { createStoreReceiver, type StoreReceiver } from './scp-store.js';
-import { startFind, type FindJob } from './scp-find.js';
+import { startFind } from './scp-find.js';
+import { startMove } from './scp-move.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { InstanceIndex } from '../store/index-db.js';
 import { Status } from './status.js';
 
 export interface AssociationDeps {
@@ -31,6 +35,8 @@ export interface AssociationDeps {
   log: Logger;
   /** Storage commitment (PS3.4 J); without it an N-ACTION is refused as not configured. */
   commitment?: CommitmentScp;
+  /** Where C-MOVE finds the instances to send; without it a C-MOVE is refused. */
+  retrieve?: { index: InstanceIndex; store: BlobStore };
   /** Associations being served now, this one excluded. */
   activeCount(): number;
   onResult(result: 'accepted' | 'rejected' | 'aborted' | 'released', why?: Rejection['why']): void;
@@ -58,7 +64,8 @@ export class ScpAssociation {
   private commandBytes = 0;
   private sink: DataSink | undefined;
   private store: StoreReceiver | undefined;
-  private readonly finds = new Map<number, FindJob>();
+  /** C-FIND and C-MOVE answers in progress by message id (a C-CANCEL-RQ names one). */
+  private readonly jobs = new Map<number, { cancel(): void; done: Promise<void> }>();
   readonly closed: Promise<void>;
 
   constructor(socket: Socket, private readonly deps: AssociationDeps) {
@@ -74,7 +81,7 @@ export class ScpAssociation {
         if (error) this.log.debug({ event: 'association-closed', code: error.code });
         const store = this.store;
         this.store = undefined;
-        for (const f of this.finds.values()) f.cancel();
+        for (const j of this.jobs.values()) j.cancel();
         void (store ? store.abort() : Promise.resolve()).finally(resolveClosed);
       },
     });
@@ -207,19 +214,22 @@ export class ScpAssociation {
         };
         return;
       }
-      case CommandField.CFindRq: {
-        const parts: Buffer[] = [];
-        let size = 0;
-        this.sink = (fragments, last) => {
-          for (const f of fragments) size += f.length;
-          if (size > MAX_IDENTIFIER_BYTES) throw malformed('C-FIND identifier too long');
-          for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
-          if (!last) return;
-          const job = startFind({ db: this.deps.db, log: this.log, respond: this.respond(pc) }, cmd, pc, Buffer.concat(parts));
-          const id = cmd.messageId ?? 0;
-          this.finds.set(id, job);
-          void job.done.finally(() => this.finds.delete(id));
-        };
+      case CommandField.CFindRq:
+        this.sink = this.identifierSink('C-FIND', (identifier) => startFind({ db: this.deps.db, log: this.log, respond: this.respond(pc) }, cmd, pc, identifier), cmd);
+        return;
+      case CommandField.CMoveRq: {
+        const retrieve = this.deps.retrieve;
+        if (!retrieve) throw malformed('C-MOVE on a listener without retrieve', AbortReason.UnexpectedPduParameter);
+        this.sink = this.identifierSink('C-MOVE', (identifier) => startMove({
+          db: this.deps.db,
+          ...retrieve,
+          remoteAes: this.deps.config.remoteAes,
+          nodeAe: this.deps.config.aeTitle,
+          callingAe: this.callingAe,
+          remoteAddress: this.conn.socket.remoteAddress ?? '',
+          log: this.log,
+          respond: this.respond(pc),
+        }, cmd, pc, identifier), cmd);
         return;
       }
       case CommandField.NActionRq: {
@@ -244,7 +254,7 @@ export class ScpAssociation {
         return;
       }
       case CommandField.CCancelRq:
-        this.finds.get(cmd.messageIdBeingRespondedTo ?? -1)?.cancel();
+        this.jobs.get(cmd.messageIdBeingRespondedTo ?? -1)?.cancel();
         return;
       default: {
         // PS3.7 C.5.6: Unrecognized Operation (0211H); drain a dataset first if one follows.
@@ -256,9 +266,25 @@ export class ScpAssociation {
     }
   }
 
+  /** Collects a small identifier (copied out of the read buffer), then starts the job that answers it. */
+  private identifierSink(what: string, start: (identifier: Buffer) => { cancel(): void; done: Promise<void> }, cmd: DimseCommand): DataSink {
+    const parts: Buffer[] = [];
+    let size = 0;
+    return (fragments, last) => {
+      for (const f of fragments) size += f.length;
+      if (size > MAX_IDENTIFIER_BYTES) throw malformed(`${what} identifier too long`);
+      for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
+      if (!last) return;
+      const job = start(Buffer.concat(parts));
+      const id = cmd.messageId ?? 0;
+      this.jobs.set(id, job);
+      void job.done.finally(() => this.jobs.delete(id));
+    };
+  }
+
   private async onRelease(): Promise<void> {
     // PS3.8 9.2 AR-2/AR-4: answer A-RELEASE-RP once pending responses are sent.
-    await Promise.all([...this.finds.values()].map((f) => f.done));
+    await Promise.all([...this.jobs.values()].map((j) => j.done));
     this.state = 'released';
     this.deps.onResult('released');
     this.log.info({ event: 'association-released', instances: this.instances });

@@ -16,6 +16,8 @@ import { ScpAssociation } from './scp-association.js';
 import { withReadBuffer } from './read-buffer.js';
 import { createTlsListener } from './tls-listener.js';
 import type { CommitmentScp } from '../commitment/commitment.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { InstanceIndex } from '../store/index-db.js';
 
 /**
  * Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the
@@ -33,6 +35,8 @@ export interface DimseServerDeps {
   log: Logger;
   /** Storage commitment (PS3.4 J), when the node offers it. */
   commitment?: CommitmentScp;
+  /** The index and store C-MOVE sends from. */
+  retrieve?: { index: InstanceIndex; store: BlobStore };
 }
 
 export interface DimseServerStatus {
@@ -76,6 +80,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
       events: deps.events,
       log,
       commitment: deps.commitment,
+      retrieve: deps.retrieve,
       activeCount: () => associations.size - 1,
       onResult: (result, why) => {
         results.inc({ result });

@@ -76,6 +76,10 @@ export interface StoreProgress {
 export interface StoreFilesOptions extends PeerOptions {
   files: string[];
   onProgress?(p: StoreProgress): void;
+  /** C-STORE sub-operations of a C-MOVE name who asked for it (PS3.7 9.3.1.1: Move Originator AE Title and Message ID). */
+  moveOriginator?: { aeTitle: string; messageId: number };
+  /** Checked before each file: true stops (a C-CANCEL); the files not sent have no result. */
+  shouldStop?(): boolean;
 }
 
 export interface StoreSummary {
@@ -113,7 +117,7 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
     }
   }
   let queue = items;
-  while (queue.length > 0) {
+  while (queue.length > 0 && !opts.shouldStop?.()) {
     const { batch, contexts } = nextBatch(queue);
     queue = queue.slice(batch.length);
     let assoc: ScuAssociation;
@@ -125,8 +129,8 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
       continue;
     }
     let i = 0;
-    for (; i < batch.length && assoc.usable; i++) report(await storeOne(assoc, batch[i]!));
-    if (i < batch.length) queue = [...batch.slice(i), ...queue]; // association lost: re-associate for the rest
+    for (; i < batch.length && assoc.usable && !opts.shouldStop?.(); i++) report(await storeOne(assoc, batch[i]!, opts.moveOriginator));
+    if (i < batch.length && !opts.shouldStop?.()) queue = [...batch.slice(i), ...queue]; // association lost: re-associate for the rest
     else await assoc.release().catch(() => assoc.abort());
   }
   const sent = results.filter((r) => r.ok).length;
@@ -172,7 +176,7 @@ function nextBatch(queue: Item[]): { batch: Item[]; contexts: PresentationContex
   return { batch, contexts: [...keys.values()] };
 }
 
-async function storeOne(assoc: ScuAssociation, it: Item): Promise<StoreFileResult> {
+async function storeOne(assoc: ScuAssociation, it: Item, moveOriginator?: StoreFilesOptions['moveOriginator']): Promise<StoreFileResult> {
   const sopClassUid = it.meta.mediaStorageSopClassUid;
   const fileTs = it.meta.transferSyntaxUid;
   let pc = assoc.findContext(sopClassUid, fileTs);
@@ -197,7 +201,16 @@ async function storeOne(assoc: ScuAssociation, it: Item): Promise<StoreFileResul
   try {
     const rsp = await assoc.request(
       pc.id,
-      { commandField: CommandField.CStoreRq, messageId: assoc.newMessageId(), affectedSopClassUid: sopClassUid, affectedSopInstanceUid: it.meta.mediaStorageSopInstanceUid, priority: PRIORITY_MEDIUM, hasDataset: true },
+      {
+        commandField: CommandField.CStoreRq,
+        messageId: assoc.newMessageId(),
+        affectedSopClassUid: sopClassUid,
+        affectedSopInstanceUid: it.meta.mediaStorageSopInstanceUid,
+        priority: PRIORITY_MEDIUM,
+        hasDataset: true,
+        moveOriginatorAeTitle: moveOriginator?.aeTitle,
+        moveOriginatorMessageId: moveOriginator?.messageId,
+      },
       async () => void (sent = await send()),
     );
     const status = rsp.status ?? 0;
