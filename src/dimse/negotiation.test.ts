@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAssociation, negotiateContexts } from './negotiation.js';
+import { checkAssociation, negotiateContexts, negotiateRoles } from './negotiation.js';
 import type { AssociateRq } from './pdu-associate.js';
 import { DICOM_APPLICATION_CONTEXT, PcResult } from './pdu-constants.js';
 
@@ -37,4 +37,20 @@ test('contexts: first supported transfer syntax wins; unknown abstract syntax 3,
   assert.equal(accepted.get(1)!.transferSyntax, '1.2.840.10008.1.2.4.90');
   assert.equal(accepted.get(9)!.transferSyntax, '1.2.840.10008.1.2.1');
   assert.equal(accepted.size, 3);
+});
+
+test('role selection answers (PS3.7 D.3.3.4): the SCU role as proposed, the SCP role only for storage SOP classes of accepted contexts', () => {
+  const accepted = new Map([
+    [1, { id: 1, abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntax: '1.2.840.10008.1.2.1' }],
+    [3, { id: 3, abstractSyntax: '1.2.840.10008.5.1.4.1.2.2.3', transferSyntax: '1.2.840.10008.1.2.1' }],
+  ]);
+  assert.deepEqual(negotiateRoles([
+    { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', scu: false, scp: true },
+    { sopClassUid: '1.2.840.10008.5.1.4.1.2.2.3', scu: true, scp: true },
+    { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', scu: false, scp: true },
+  ], accepted), [
+    { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', scu: false, scp: true },
+    { sopClassUid: '1.2.840.10008.5.1.4.1.2.2.3', scu: true, scp: false },
+  ]);
+  assert.deepEqual(negotiateRoles(undefined, accepted), []);
 });

@@ -7,10 +7,11 @@ import type { MedgeConfig } from '../config/schema.js';
 import { STORABLE_TRANSFER_SYNTAXES, TS } from '../dicom/uids.js';
 import { isStorageSopClass } from '../dicom/sop-classes.js';
 import { IDENTIFIER_SYNTAXES } from './dataset-codec.js';
-import type { AssociateRq, PresentationContextAc } from './pdu-associate.js';
+import type { AssociateRq, PresentationContextAc, RoleSelection } from './pdu-associate.js';
 import {
   DICOM_APPLICATION_CONTEXT,
   PATIENT_ROOT_FIND,
+  PATIENT_ROOT_GET,
   PATIENT_ROOT_MOVE,
   PcResult,
   PROTOCOL_VERSION,
@@ -19,6 +20,7 @@ import {
   RjSource,
   STORAGE_COMMITMENT_PUSH,
   STUDY_ROOT_FIND,
+  STUDY_ROOT_GET,
   STUDY_ROOT_MOVE,
   VERIFICATION_SOP_CLASS,
 } from './pdu-constants.js';
@@ -89,6 +91,7 @@ export function acceptableSyntaxes(abstractSyntax: string): ReadonlySet<string> 
   if (abstractSyntax === VERIFICATION_SOP_CLASS) return UNCOMPRESSED;
   if (abstractSyntax === STUDY_ROOT_FIND || abstractSyntax === PATIENT_ROOT_FIND) return IDENTIFIER_SYNTAXES;
   if (abstractSyntax === STUDY_ROOT_MOVE || abstractSyntax === PATIENT_ROOT_MOVE) return IDENTIFIER_SYNTAXES;
+  if (abstractSyntax === STUDY_ROOT_GET || abstractSyntax === PATIENT_ROOT_GET) return IDENTIFIER_SYNTAXES;
   if (abstractSyntax === STORAGE_COMMITMENT_PUSH) return COMMITMENT_SYNTAXES;
   if (isStorageSopClass(abstractSyntax)) return STORABLE_TRANSFER_SYNTAXES;
   return undefined;
@@ -113,4 +116,27 @@ export function negotiateContexts(rq: AssociateRq): { answers: PresentationConte
     accepted.set(pc.id, { id: pc.id, abstractSyntax: pc.abstractSyntax, transferSyntax: ts });
   }
   return { answers, accepted };
+}
+
+/**
+ * The answers to the requestor's SCP/SCU role selection items (PS3.7 D.3.3.4) for the SOP classes
+ * of accepted contexts: the SCU role as proposed; the SCP role for storage SOP classes, where the
+ * requestor then receives C-STOREs from the node on this association (a C-GET, PS3.4 C.4.3).
+ */
+export function negotiateRoles(proposed: readonly RoleSelection[] | undefined, accepted: ReadonlyMap<number, AcceptedContext>): RoleSelection[] {
+  const classes = new Set([...accepted.values()].map((c) => c.abstractSyntax));
+  return (proposed ?? [])
+    .filter((r) => classes.has(r.sopClassUid))
+    .map((r) => ({ sopClassUid: r.sopClassUid, scu: r.scu, scp: r.scp && isStorageSopClass(r.sopClassUid) }));
+}
+
+/** An accepted context for the SOP class, in `transferSyntax` when given (any syntax otherwise). */
+export function findAcceptedContext(contexts: Iterable<AcceptedContext>, abstractSyntax: string, transferSyntax?: string): AcceptedContext | undefined {
+  let any: AcceptedContext | undefined;
+  for (const c of contexts) {
+    if (c.abstractSyntax !== abstractSyntax) continue;
+    if (transferSyntax === undefined || c.transferSyntax === transferSyntax) return c;
+    any ??= c;
+  }
+  return transferSyntax === undefined ? any : undefined;
 }

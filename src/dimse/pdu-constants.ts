@@ -86,6 +86,8 @@ export const CommandField = {
   CStoreRsp: 0x8001,
   CFindRq: 0x0020,
   CFindRsp: 0x8020,
+  CGetRq: 0x0010,
+  CGetRsp: 0x8010,
   CMoveRq: 0x0021,
   CMoveRsp: 0x8021,
   CEchoRq: 0x0030,
@@ -108,6 +110,8 @@ export const STUDY_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
 export const PATIENT_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.1.1';
 export const STUDY_ROOT_MOVE = '1.2.840.10008.5.1.4.1.2.2.2';
 export const PATIENT_ROOT_MOVE = '1.2.840.10008.5.1.4.1.2.1.2';
+export const STUDY_ROOT_GET = '1.2.840.10008.5.1.4.1.2.2.3';
+export const PATIENT_ROOT_GET = '1.2.840.10008.5.1.4.1.2.1.3';
 /** Storage Commitment Push Model SOP Class and its well-known SOP Instance (PS3.4 J.3.1, J.3.5). */
 export const STORAGE_COMMITMENT_PUSH = '1.2.840.10008.1.20.1';
 export const STORAGE_COMMITMENT_INSTANCE = '1.2.840.10008.1.20.1.1';

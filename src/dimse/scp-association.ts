@@ -16,13 +16,16 @@ import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/
 import { decodeCommand, type DimseCommand } from './command.js';
 import { Connection } from './connection.js';
 import { malformed } from './pdu-associate.js';
-import { checkAssociation, negotiateContexts, type AcceptedContext, type Rejection } from './negotiation.js';
+import { checkAssociation, findAcceptedContext, negotiateContexts, negotiateRoles, type AcceptedContext, type Rejection } from './negotiation.js';
 import { encodeAssociateAc } from './pdu-associate.js';
 import { encodeAssociateRj, encodeReleaseRp, type Pdu, type Pdv } from './pdu.js';
 import { AbortReason, AbortSource, CommandField } from './pdu-constants.js';
 import { createStoreReceiver, type StoreReceiver } from './scp-store.js';
 import { startFind } from './scp-find.js';
 import { startMove } from './scp-move.js';
+import { startGet } from './scp-get.js';
+import type { StoreChannel } from './scu.js';
+import { MedgeError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceIndex } from '../store/index-db.js';
 import { Status } from './status.js';
@@ -64,8 +67,13 @@ export class ScpAssociation {
   private commandBytes = 0;
   private sink: DataSink | undefined;
   private store: StoreReceiver | undefined;
-  /** C-FIND and C-MOVE answers in progress by message id (a C-CANCEL-RQ names one). */
+  /** C-FIND, C-MOVE and C-GET answers in progress by message id (a C-CANCEL-RQ names one). */
   private readonly jobs = new Map<number, { cancel(): void; done: Promise<void> }>();
+  /** SOP classes for which the requestor took the SCP role: a C-GET's C-STOREs go on their contexts. */
+  private requestorScp = new Set<string>();
+  /** C-STORE-RSPs the node waits for (C-GET sub-operations), by message id. */
+  private readonly subResponses = new Map<number, { resolve(cmd: DimseCommand): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
+  private nextMessageId = 1;
   readonly closed: Promise<void>;
 
   constructor(socket: Socket, private readonly deps: AssociationDeps) {
@@ -82,6 +90,11 @@ export class ScpAssociation {
         const store = this.store;
         this.store = undefined;
         for (const j of this.jobs.values()) j.cancel();
+        for (const w of this.subResponses.values()) {
+          clearTimeout(w.timer);
+          w.reject(error ?? new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association closed'));
+        }
+        this.subResponses.clear();
         void (store ? store.abort() : Promise.resolve()).finally(resolveClosed);
       },
     });
@@ -136,6 +149,8 @@ export class ScpAssociation {
     }
     const { answers, accepted } = negotiateContexts(rq);
     this.contexts = accepted;
+    const roles = negotiateRoles(rq.user.roles, accepted);
+    this.requestorScp = new Set(roles.filter((r) => r.scp).map((r) => r.sopClassUid));
     this.conn.peerMaxPduLength = rq.user.maxPduLength;
     this.state = 'established';
     this.deps.onResult('accepted');
@@ -151,6 +166,7 @@ export class ScpAssociation {
           maxPduLength: this.deps.config.maxPduLength,
           implementationClassUid: IMPLEMENTATION_CLASS_UID,
           implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+          roles,
         },
       }),
     );
@@ -253,6 +269,20 @@ export class ScpAssociation {
         };
         return;
       }
+      case CommandField.CGetRq: {
+        const retrieve = this.deps.retrieve;
+        if (!retrieve) throw malformed('C-GET on a listener without retrieve', AbortReason.UnexpectedPduParameter);
+        this.sink = this.identifierSink('C-GET', (identifier) => startGet({ db: this.deps.db, ...retrieve, log: this.log, respond: this.respond(pc) }, cmd, pc, identifier, this.storeChannel()), cmd);
+        return;
+      }
+      case CommandField.CStoreRsp: {
+        const waiter = this.subResponses.get(cmd.messageIdBeingRespondedTo ?? -1);
+        if (!waiter) throw malformed('C-STORE-RSP for no C-STORE-RQ of ours', AbortReason.UnexpectedPduParameter);
+        this.subResponses.delete(cmd.messageIdBeingRespondedTo!);
+        clearTimeout(waiter.timer);
+        waiter.resolve(cmd);
+        return;
+      }
       case CommandField.CCancelRq:
         this.jobs.get(cmd.messageIdBeingRespondedTo ?? -1)?.cancel();
         return;
@@ -264,6 +294,39 @@ export class ScpAssociation {
         this.sink = (_f, last) => (last ? reply() : undefined);
       }
     }
+  }
+
+  /**
+   * This association as the sender of a C-GET's C-STORE sub-operations (PS3.4 C.4.3.3): the
+   * storage contexts for which the requestor took the SCP role; each request waits for its
+   * C-STORE-RSP (onCommand) within the idle timeout.
+   */
+  private storeChannel(): StoreChannel {
+    const accepted = new Map([...this.contexts].filter(([, c]) => this.requestorScp.has(c.abstractSyntax)));
+    return {
+      conn: this.conn,
+      accepted,
+      findContext: (sop, ts) => findAcceptedContext(accepted.values(), sop, ts),
+      newMessageId: () => {
+        const id = this.nextMessageId;
+        this.nextMessageId = (this.nextMessageId % 0xffff) + 1;
+        return id;
+      },
+      request: async (contextId, command, sendDataset) => {
+        const id = command.messageId ?? 0;
+        const response = new Promise<DimseCommand>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.subResponses.delete(id);
+            reject(new MedgeError('MEDGE_ERR_DIMSE_TIMEOUT', `no C-STORE-RSP within ${this.deps.config.idleTimeoutMs} ms`));
+          }, this.deps.config.idleTimeoutMs);
+          this.subResponses.set(id, { resolve, reject, timer });
+        });
+        response.catch(() => undefined);
+        await this.conn.sendMessage(contextId, command);
+        if (sendDataset) await sendDataset();
+        return response;
+      },
+    };
   }
 
   /** Collects a small identifier (copied out of the read buffer), then starts the job that answers it. */

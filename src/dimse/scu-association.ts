@@ -14,7 +14,7 @@ import type { PresentationContextRq, RoleSelection } from './pdu-associate.js';
 import { encodeAssociateRq } from './pdu-associate.js';
 import { encodeReleaseRq, fragmentMessage, type Pdu } from './pdu.js';
 import { AbortReason, AbortSource, DICOM_APPLICATION_CONTEXT, PcResult } from './pdu-constants.js';
-import type { AcceptedContext } from './negotiation.js';
+import { findAcceptedContext, type AcceptedContext } from './negotiation.js';
 
 export interface ScuAssociationOptions {
   host: string;
@@ -115,13 +115,7 @@ export class ScuAssociation {
 
   /** An accepted context for the SOP class, preferring `transferSyntax` when given. */
   findContext(abstractSyntax: string, transferSyntax?: string): AcceptedContext | undefined {
-    let any: AcceptedContext | undefined;
-    for (const c of this.accepted.values()) {
-      if (c.abstractSyntax !== abstractSyntax) continue;
-      if (transferSyntax === undefined || c.transferSyntax === transferSyntax) return c;
-      any ??= c;
-    }
-    return transferSyntax === undefined ? any : undefined;
+    return findAcceptedContext(this.accepted.values(), abstractSyntax, transferSyntax);
   }
 
   /** False once the association was aborted, rejected or closed: start a new one. */

@@ -11,6 +11,9 @@ import { TS } from '../dicom/uids.js';
 import { pino } from 'pino';
 import { ScuAssociation, type ScuTlsOptions } from './scu-association.js';
 import type { PresentationContextRq } from './pdu-associate.js';
+import type { DimseCommand } from './command.js';
+import type { Connection } from './connection.js';
+import type { AcceptedContext } from './negotiation.js';
 import { allocPDataPdu, fragmentMessage, maxDataPerPdu, PDATA_PREFIX } from './pdu.js';
 import { CommandField, PRIORITY_MEDIUM, VERIFICATION_SOP_CLASS } from './pdu-constants.js';
 import { CONVERTIBLE, convertDataset } from './scu-convert.js';
@@ -90,10 +93,24 @@ export interface StoreSummary {
   associations: number;
 }
 
-interface Item {
+/** A file to send and what its meta says. */
+export interface StoreItem {
   file: string;
   meta: ParsedFileMeta;
   size: number;
+}
+
+/**
+ * What sending a C-STORE-RQ needs of an association: ours as the SCU (ScuAssociation), or a
+ * C-GET requestor's, whose storage contexts it accepted in the SCP role (scp-get.ts).
+ */
+export interface StoreChannel {
+  readonly conn: Connection;
+  readonly accepted: ReadonlyMap<number, AcceptedContext>;
+  findContext(abstractSyntax: string, transferSyntax?: string): AcceptedContext | undefined;
+  newMessageId(): number;
+  /** Sends the command, then the dataset (`sendDataset`), and resolves with the final response. */
+  request(contextId: number, cmd: DimseCommand, sendDataset?: () => Promise<void>): Promise<DimseCommand>;
 }
 
 /** Sends every file; never throws for one file's failure: see each result. */
@@ -108,7 +125,7 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
     bytes += r.bytes;
     opts.onProgress?.({ done: results.length, total: opts.files.length, bytes, last: r });
   };
-  const items: Item[] = [];
+  const items: StoreItem[] = [];
   for (const file of opts.files) {
     try {
       items.push(await readMeta(file));
@@ -137,7 +154,8 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
   return { results, summary: { sent, failed: results.length - sent, bytes, elapsedMs: performance.now() - started, associations } };
 }
 
-async function readMeta(file: string): Promise<Item> {
+/** Reads a file's PS3.10 meta (MEDGE_ERR_INGEST_NOT_DICOM when it has none). */
+export async function readMeta(file: string): Promise<StoreItem> {
   const fh = await open(file, 'r').catch((err) => {
     throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot read ${file}`, { path: file }, err);
   });
@@ -158,9 +176,9 @@ async function readMeta(file: string): Promise<Item> {
 }
 
 /** Takes files from the front while their contexts fit in one association (PS3.8 9.3.2.2). */
-function nextBatch(queue: Item[]): { batch: Item[]; contexts: PresentationContextRq[] } {
+function nextBatch(queue: StoreItem[]): { batch: StoreItem[]; contexts: PresentationContextRq[] } {
   const keys = new Map<string, PresentationContextRq>();
-  const batch: Item[] = [];
+  const batch: StoreItem[] = [];
   for (const it of queue) {
     const sop = it.meta.mediaStorageSopClassUid;
     const own = `${sop}|${it.meta.transferSyntaxUid}`;
@@ -176,7 +194,11 @@ function nextBatch(queue: Item[]): { batch: Item[]; contexts: PresentationContex
   return { batch, contexts: [...keys.values()] };
 }
 
-async function storeOne(assoc: ScuAssociation, it: Item, moveOriginator?: StoreFilesOptions['moveOriginator']): Promise<StoreFileResult> {
+/**
+ * One C-STORE: the file's own transfer syntax when a context has it, else a conversion to an
+ * accepted uncompressed one (scu-convert.ts); never throws, the result says what happened.
+ */
+export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginator?: StoreFilesOptions['moveOriginator']): Promise<StoreFileResult> {
   const sopClassUid = it.meta.mediaStorageSopClassUid;
   const fileTs = it.meta.transferSyntaxUid;
   let pc = assoc.findContext(sopClassUid, fileTs);
@@ -225,7 +247,7 @@ async function storeOne(assoc: ScuAssociation, it: Item, moveOriginator?: StoreF
 }
 
 /** Reads the dataset straight into P-DATA-TF PDU buffers, one read and one write per PDU. */
-async function streamDataset(assoc: ScuAssociation, contextId: number, it: Item): Promise<number> {
+async function streamDataset(assoc: StoreChannel, contextId: number, it: StoreItem): Promise<number> {
   const fh = await open(it.file, 'r');
   try {
     const chunk = maxDataPerPdu(assoc.conn.peerMaxPduLength);

@@ -1,8 +1,10 @@
 /**
- * C-MOVE against dcmtk's movescu, which receives the sub-operations itself (+P, bit-preserving +B):
- * a study, a series and an image arrive byte for byte; Patient Root at PATIENT level; a C-CANCEL
- * stops the sub-operations; an unknown destination gets A801, a retrieve without its unique key
- * A900, and the node goes on serving. And Orthanc 1.10 retrieving a study from the node into itself.
+ * Retrieve against real peers. C-MOVE with dcmtk's movescu, which receives the sub-operations
+ * itself (+P, bit-preserving +B): a study, a series and an image arrive byte for byte; Patient Root
+ * at PATIENT level; a C-CANCEL stops the sub-operations; an unknown destination gets A801, a
+ * retrieve without its unique key A900, and the node goes on serving; Orthanc 1.10 retrieving a
+ * study from the node into itself. C-GET with dcmtk's getscu, which takes the storage SCP role on
+ * its own association: a study and an image arrive byte for byte.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +20,7 @@ import { orthancJson, requireOrthanc, startOrthanc } from '../../test/helpers/or
 import { ORTHANC_HINT } from '../../test/helpers/peers.js';
 import { runTool, startTestScp, type TestScp } from './int-test-harness.js';
 
-const missing = ['movescu', 'storescu'].filter((t) => !requireTool(t, DCMTK_HINT));
+const missing = ['movescu', 'getscu', 'storescu'].filter((t) => !requireTool(t, DCMTK_HINT));
 const skip = missing.length ? skipMessage(missing.join(', '), DCMTK_HINT) : false;
 
 let dir: string;
@@ -129,4 +131,29 @@ test('Orthanc retrieves a study from the node into itself with C-MOVE', { skip: 
   assert.equal(held.length, first.files.length);
   const sops = await Promise.all(held.map(async (id) => (await orthancJson<{ MainDicomTags: { SOPInstanceUID: string } }>(orthanc.httpUrl, `/instances/${id}`)).MainDicomTags.SOPInstanceUID));
   assert.deepEqual(sops.sort(), [...first.sopInstanceUids].sort());
+});
+
+/** getscu retrieving into a fresh directory (bit-preserving); returns its output and what it received. */
+async function get(keys: string[], root = '-S') {
+  const out = join(dir, `got-${round++}`);
+  await mkdir(out);
+  const run = await runTool('getscu', ['-v', root, '-aet', 'GETSCU', '-aec', 'MEDGE', '+B', '-od', out, ...keys.flatMap((k) => ['-k', k]), '127.0.0.1', String(scp.port)]);
+  const received = new Map<string, string>();
+  for (const name of await readdir(out)) {
+    const bytes = await readFile(join(out, name));
+    received.set(readFileMeta(bytes)!.mediaStorageSopInstanceUid, datasetSha(bytes));
+  }
+  return { ...run, received };
+}
+
+test('C-GET of a study and of an image: getscu receives each instance byte for byte on its own association', { skip }, async () => {
+  const study = await get(['0008,0052=STUDY', `0020,000d=${first.studyUid}`]);
+  assert.equal(study.code, 0, study.output);
+  assert.deepEqual(study.received, await sourceShas([...first.files, ...second.files]));
+  assert.match(study.output, /Received C-GET Response \(Success\)/);
+  assert.match(study.output, /Number of Completed Suboperations\s*:\s*6/);
+  const image = await get(['0008,0052=IMAGE', `0020,000d=${first.studyUid}`, `0020,000e=${second.seriesUid}`, `0008,0018=${second.sopInstanceUids[1]}`]);
+  assert.deepEqual([...image.received.keys()], [second.sopInstanceUids[1]]);
+  const patient = await get(['0008,0052=PATIENT', '0010,0020=MOVE-PATIENT'], '-P');
+  assert.equal(patient.received.size, 6, patient.output);
 });
