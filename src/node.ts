@@ -18,6 +18,7 @@ import { createAlertDispatcher } from './alerts/dispatcher.js';
 import { createUplink } from './uplink/uplink.js';
 import { CommitmentReports } from './commitment/reports.js';
 import { createCommitmentScp } from './commitment/commitment.js';
+import { loadRemoteAes } from './dimse/remote-aes.js';
 
 export interface RunningNode {
   /** dicomTls: the DICOM TLS listener's, when dicom.tls is configured. */
@@ -47,6 +48,11 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
   const { reindexedSeries, ...repair } = await recoverStore(store, index, log);
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
+  // Before anything starts: a TLS file of dicom.remoteAes that cannot be read stops the start.
+  const remoteAes = await loadRemoteAes(config.dicom.remoteAes).catch((err: unknown) => {
+    index.close();
+    throw err;
+  });
 
   const health = () => {
     const free = store.freeBytes();
@@ -91,10 +97,10 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   await pipeline.start();
 
   // Storage commitment reports left pending by a restart go out as soon as the node runs.
-  const commitmentReports = new CommitmentReports({ db: index.db, index, store, nodeAe: config.dicom.aeTitle, log, metrics });
+  const commitmentReports = new CommitmentReports({ db: index.db, index, store, nodeAe: config.dicom.aeTitle, remoteAes, log, metrics });
   commitmentReports.start();
-  const commitment = createCommitmentScp({ peers: config.dicom.remoteAes, reports: commitmentReports, log, metrics });
-  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment, retrieve: { index, store } });
+  const commitment = createCommitmentScp({ remoteAes, reports: commitmentReports, log, metrics });
+  const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment, retrieve: { index, store, remoteAes } });
   const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */

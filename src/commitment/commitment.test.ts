@@ -13,6 +13,7 @@ import { createMemoryBlobStore } from '../store/memory-blob-store.js';
 import { InstanceIndex, openIndexDb } from '../store/index-db.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
 import { createCommitmentScp } from './commitment.js';
+import { loadRemoteAes } from '../dimse/remote-aes.js';
 import { checkCommitment, encodeCommitmentReport, FailureReason } from './report.js';
 import { CommitmentReports, REPORT_LIFETIME_MS, type PendingReport } from './reports.js';
 import { decodeCommitmentRequest } from './request.js';
@@ -186,7 +187,7 @@ test('N-ACTION: the well-known instance, Action Type 1 and a known requester are
   const reports = new CommitmentReports({ db: index.db, index, store, nodeAe: 'MEDGE', log, metrics: new MetricsRegistry(), send: async (r) => void sent.push(r) });
   reports.start();
   const metrics = new MetricsRegistry();
-  const scp = createCommitmentScp({ peers: [{ aeTitle: 'CT1', port: 104 }], reports, log, metrics });
+  const scp = createCommitmentScp({ remoteAes: await loadRemoteAes([{ aeTitle: 'CT1', port: 104 }]), reports, log, metrics });
   const command = { commandField: CommandField.NActionRq, messageId: 3, requestedSopClassUid: STORAGE_COMMITMENT_PUSH, requestedSopInstanceUid: STORAGE_COMMITMENT_INSTANCE, actionTypeId: 1, hasDataset: true };
   const action = { command, dataset: requestDataset('2.25.9', [[CT, '1.2.3.4.1']]), transferSyntaxUid: TS.ExplicitVRLittleEndian, callingAe: 'CT1', remoteAddress: '::ffff:10.0.0.7' };
 

@@ -5,7 +5,7 @@
  * N-EVENT-REPORT on an association of its own to the sender (reports.ts), to the address
  * configured for the sender's AE title (dicom.remoteAes).
  */
-import type { RemoteAe } from '../config/schema.js';
+import { hostOf, type RemoteAeTable } from '../dimse/remote-aes.js';
 import { isMedgeError, MedgeError } from '../errors.js';
 import type { DimseCommand } from '../dimse/command.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
@@ -41,7 +41,7 @@ export interface CommitmentScp {
   answered(): void;
 }
 
-export function createCommitmentScp(deps: { peers: RemoteAe[]; reports: CommitmentReports; log: Logger; metrics: MetricsRegistry }): CommitmentScp {
+export function createCommitmentScp(deps: { remoteAes: RemoteAeTable; reports: CommitmentReports; log: Logger; metrics: MetricsRegistry }): CommitmentScp {
   const requests = deps.metrics.counter('medge_commitment_requests_total', 'Storage commitment requests (N-ACTION), by result (accepted, refused)');
   return {
     onAction(action) {
@@ -66,7 +66,7 @@ export function createCommitmentScp(deps: { peers: RemoteAe[]; reports: Commitme
         return refuse(NActionStatus.NoSuchSopInstance, `Requested SOP Instance must be ${STORAGE_COMMITMENT_INSTANCE}`);
       }
       if (command.actionTypeId !== REQUEST_STORAGE_COMMITMENT) return refuse(NActionStatus.NoSuchAction, `Action Type ID must be ${REQUEST_STORAGE_COMMITMENT}`);
-      const peer = deps.peers.find((p) => p.aeTitle.trim() === action.callingAe.trim());
+      const peer = deps.remoteAes.find(action.callingAe);
       if (!peer) return refuse(NActionStatus.ProcessingFailure, `AE ${action.callingAe} has no entry in dicom.remoteAes`);
       let request;
       try {
@@ -75,7 +75,7 @@ export function createCommitmentScp(deps: { peers: RemoteAe[]; reports: Commitme
         if (!isMedgeError(err)) throw err;
         return refuse(NActionStatus.ProcessingFailure, (err.fields.reason as string | undefined) ?? err.message);
       }
-      const host = peer.host ?? normalizeAddress(action.remoteAddress);
+      const host = hostOf(peer, action.remoteAddress);
       try {
         deps.reports.add({ transactionUid: request.transactionUid, requesterAe: peer.aeTitle, host, port: peer.port, refs: request.references });
       } catch (err) {
@@ -90,8 +90,4 @@ export function createCommitmentScp(deps: { peers: RemoteAe[]; reports: Commitme
       deps.reports.kick();
     },
   };
-}
-
-function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }

@@ -9,7 +9,8 @@
 import { MedgeError, toMedgeError } from '../errors.js';
 import { TS } from '../dicom/uids.js';
 import type { TransferSyntax } from '../dicom/dataset-writer.js';
-import { ScuAssociation } from '../dimse/scu-association.js';
+import { ScuAssociation, type ScuTlsOptions } from '../dimse/scu-association.js';
+import type { RemoteAeTable } from '../dimse/remote-aes.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
 import { statusHex } from '../dimse/status.js';
 import type { Logger } from '../observability/log.js';
@@ -43,8 +44,8 @@ interface Row {
   attempts: number;
 }
 
-/** Sends one report; resolves once the requester answered it with a success status. */
-export type ReportSender = (report: PendingReport, result: CommitmentResult, callingAe: string) => Promise<void>;
+/** Sends one report (over TLS when `tls` is given); resolves once the requester answered it with a success status. */
+export type ReportSender = (report: PendingReport, result: CommitmentResult, callingAe: string, tls?: ScuTlsOptions) => Promise<void>;
 
 export interface CommitmentReportsDeps {
   db: Db;
@@ -52,6 +53,8 @@ export interface CommitmentReportsDeps {
   store: BlobStore;
   /** The node's AE title: the calling AE of the report's association. */
   nodeAe: string;
+  /** Where the requesters' TLS settings are (dicom.remoteAes), looked up at each attempt. */
+  remoteAes?: RemoteAeTable;
   log: Logger;
   metrics: MetricsRegistry;
   /** Default: N-EVENT-REPORT over DIMSE (sendReport). */
@@ -74,7 +77,7 @@ export class CommitmentReports {
 
   constructor(private readonly deps: CommitmentReportsDeps) {
     this.now = deps.now ?? Date.now;
-    this.send = deps.send ?? ((r, result, ae) => sendReport(r, result, ae, deps.timeoutMs ?? 30_000, deps.log));
+    this.send = deps.send ?? ((r, result, ae, tls) => sendReport(r, result, ae, { timeoutMs: deps.timeoutMs ?? 30_000, log: deps.log, tls }));
     this.outcomes = deps.metrics.counter('medge_commitment_reports_total', 'Storage commitment report attempts, by outcome (delivered, retry, expired)');
     deps.metrics.gauge('medge_commitment_reports_pending', 'Storage commitment reports not yet delivered', (g) => g.set({}, this.status().pending));
     const db = deps.db;
@@ -158,7 +161,7 @@ export class CommitmentReports {
     const at = { transaction: report.transactionUid, requester: report.requesterAe, host: report.host, port: report.port };
     try {
       const result = await checkCommitment(report.refs, this.deps);
-      await this.send(report, result, this.deps.nodeAe);
+      await this.send(report, result, this.deps.nodeAe, this.deps.remoteAes?.find(report.requesterAe)?.tls);
       this.stmts.delivered.run(this.now(), row.pk);
       this.outcomes.inc({ outcome: 'delivered' });
       this.deps.log.info({ event: 'commitment-report-delivered', ...at, committed: result.committed.length, failed: result.failed.length });
@@ -183,7 +186,8 @@ export class CommitmentReports {
  * N-EVENT-REPORT-RQ on a new association to the requester (PS3.4 J.3.3): the node is the
  * association requestor and the Storage Commitment SCP, which it proposes by role selection.
  */
-export async function sendReport(report: PendingReport, result: CommitmentResult, callingAe: string, timeoutMs: number, log: Logger): Promise<void> {
+export async function sendReport(report: PendingReport, result: CommitmentResult, callingAe: string, options: { timeoutMs: number; log: Logger; tls?: ScuTlsOptions }): Promise<void> {
+  const { timeoutMs, log, tls } = options;
   const assoc = await ScuAssociation.open({
     host: report.host,
     port: report.port,
@@ -191,6 +195,7 @@ export async function sendReport(report: PendingReport, result: CommitmentResult
     callingAe,
     contexts: [{ id: 1, abstractSyntax: STORAGE_COMMITMENT_PUSH, transferSyntaxes: [TS.ExplicitVRLittleEndian, TS.ImplicitVRLittleEndian] }],
     roles: [{ sopClassUid: STORAGE_COMMITMENT_PUSH, scu: false, scp: true }],
+    tls,
     timeoutMs,
     log,
   });

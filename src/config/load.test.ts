@@ -78,5 +78,8 @@ test('dicom.remoteAes: where remote AEs listen; each needs an AE title and a por
   assert.throws(() => aes([{ aeTitle: 'CT1' }]), /dicom\.remoteAes entry 0: port must be a whole number from 1 to 65535 \(where CT1 listens\)/);
   assert.throws(() => aes([{ aeTitle: 'CT1', port: 104, hosts: ['x'] }]), /entry 0: hosts is not a known key/);
   assert.throws(() => aes([{ aeTitle: 'CT1', port: 104 }, { aeTitle: 'CT1', port: 105 }]), /entry 1: AE title CT1 is listed twice/);
-  assert.throws(() => aes({ CT1: 104 }), /must be a list of \{ aeTitle, port, host\? \}/);
+  assert.throws(() => aes({ CT1: 104 }), /must be a list of \{ aeTitle, port, host\?, tls\? \}/);
+  assert.equal(aes([{ aeTitle: 'PACS', port: 2762, tls: { caFile: '/etc/ca.pem' } }]).dicom.remoteAes[0]?.tls?.caFile, '/etc/ca.pem');
+  assert.throws(() => aes([{ aeTitle: 'PACS', port: 2762, tls: { ca: 'x' } }]), /entry 0: tls must be \{ caFile\?, certFile\?, keyFile\? \}/);
+  assert.throws(() => aes([{ aeTitle: 'PACS', port: 2762, tls: { certFile: 'n.pem' } }]), /tls\.certFile and tls\.keyFile go together/);
 });

@@ -20,6 +20,11 @@ export interface RemoteAe {
   port: number;
   /** Default: the address of the association whose request the node is answering. */
   host?: string;
+  /**
+   * DICOM TLS (PS3.15 B.1) to it: `caFile`, the PEM file of the CA(s) that signed its certificate
+   * (default: the built-in list); `certFile` and `keyFile`, the node's own, for a peer that asks.
+   */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 /**

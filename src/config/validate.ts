@@ -38,7 +38,7 @@ const CHECKS: Record<string, Check> = {
   'dicom.idleTimeoutMs': integer(100, 86_400_000),
   'dicom.maxAssociations': integer(1, 10_000),
   'dicom.remoteAes': (v) => {
-    if (!Array.isArray(v)) return 'must be a list of { aeTitle, port, host? }';
+    if (!Array.isArray(v)) return 'must be a list of { aeTitle, port, host?, tls? }';
     for (const [i, peer] of v.entries()) {
       const p = peer as Record<string, unknown>;
       if (typeof p !== 'object' || p === null) return `entry ${i} must be an object with aeTitle and port`;
@@ -46,8 +46,14 @@ const CHECKS: Record<string, Check> = {
       if (ae) return `entry ${i}: aeTitle ${ae}`;
       if (integer(1, 65535)(p.port, '')) return `entry ${i}: port must be a whole number from 1 to 65535 (where ${String(p.aeTitle)} listens)`;
       if (p.host !== undefined && text(p.host)) return `entry ${i}: host must be a host name or address`;
-      const unknown = Object.keys(p).find((k) => !['aeTitle', 'port', 'host'].includes(k));
-      if (unknown) return `entry ${i}: ${unknown} is not a known key (aeTitle, port, host)`;
+      const unknown = Object.keys(p).find((k) => !['aeTitle', 'port', 'host', 'tls'].includes(k));
+      if (unknown) return `entry ${i}: ${unknown} is not a known key (aeTitle, port, host, tls)`;
+      if (p.tls !== undefined) {
+        const tls = p.tls as Record<string, unknown>;
+        if (typeof tls !== 'object' || tls === null || Object.keys(tls).some((k) => !TLS_FILES.includes(k))) return `entry ${i}: tls must be { caFile?, certFile?, keyFile? } (PEM paths)`;
+        const files = tlsFiles(tls, `entry ${i}`, 'tls.');
+        if (files) return files;
+      }
       if (v.findIndex((o) => (o as Record<string, unknown>)?.aeTitle === p.aeTitle) !== i) return `entry ${i}: AE title ${String(p.aeTitle)} is listed twice`;
     }
     return undefined;

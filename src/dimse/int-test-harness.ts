@@ -17,6 +17,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import { createFsBlobStore } from '../store/fs-blob-store.js';
 import { InstanceIndex, openIndexDb } from '../store/index-db.js';
 import { createDimseServer, type DimseServer } from './scp.js';
+import { loadRemoteAes } from './remote-aes.js';
 
 export interface TestScp {
   server: DimseServer;
@@ -41,7 +42,7 @@ export async function startTestScp(overrides: Partial<MedgeConfig['dicom']> = {}
   const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
   const store = createFsBlobStore(join(dir, 'store'));
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: 0 });
-  const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log, retrieve: { index, store } });
+  const server = createDimseServer({ config, ingest, db: index.db, events, metrics, log, retrieve: { index, store, remoteAes: await loadRemoteAes(config.remoteAes) } });
   let ports;
   try {
     ports = await server.start();

@@ -25,6 +25,7 @@ import { startFind } from './scp-find.js';
 import { startMove } from './scp-move.js';
 import { startGet } from './scp-get.js';
 import type { StoreChannel } from './scu.js';
+import type { RemoteAeTable } from './remote-aes.js';
 import { MedgeError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceIndex } from '../store/index-db.js';
@@ -38,8 +39,8 @@ export interface AssociationDeps {
   log: Logger;
   /** Storage commitment (PS3.4 J); without it an N-ACTION is refused as not configured. */
   commitment?: CommitmentScp;
-  /** Where C-MOVE finds the instances to send; without it a C-MOVE is refused. */
-  retrieve?: { index: InstanceIndex; store: BlobStore };
+  /** Where C-MOVE and C-GET find the instances to send, and where C-MOVE destinations listen; without it a retrieve aborts the association. */
+  retrieve?: { index: InstanceIndex; store: BlobStore; remoteAes: RemoteAeTable };
   /** Associations being served now, this one excluded. */
   activeCount(): number;
   onResult(result: 'accepted' | 'rejected' | 'aborted' | 'released', why?: Rejection['why']): void;
@@ -239,7 +240,6 @@ export class ScpAssociation {
         this.sink = this.identifierSink('C-MOVE', (identifier) => startMove({
           db: this.deps.db,
           ...retrieve,
-          remoteAes: this.deps.config.remoteAes,
           nodeAe: this.deps.config.aeTitle,
           callingAe: this.callingAe,
           remoteAddress: this.conn.socket.remoteAddress ?? '',

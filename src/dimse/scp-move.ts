@@ -4,7 +4,7 @@
  * association of the node's own, byte for byte as stored (scu.ts storeFiles), each naming the move
  * originator (PS3.7 9.3.1.1). The retrieve itself is scp-retrieve.ts.
  */
-import type { RemoteAe } from '../config/schema.js';
+import { hostOf, type RemoteAeTable } from './remote-aes.js';
 import type { DimseCommand } from './command.js';
 import type { AcceptedContext } from './negotiation.js';
 import { CommandField, PATIENT_ROOT_MOVE } from './pdu-constants.js';
@@ -12,7 +12,7 @@ import { storeFiles } from './scu.js';
 import { RetrieveRefusal, RetrieveStatus, startRetrieve, type RetrieveDeps, type RetrieveJob } from './scp-retrieve.js';
 
 export interface MoveDeps extends RetrieveDeps {
-  remoteAes: RemoteAe[];
+  remoteAes: RemoteAeTable;
   /** The node's AE title: the calling AE of the sub-operations' association. */
   nodeAe: string;
   /** The requester's calling AE and address (the destination's host when its entry names none). */
@@ -27,11 +27,11 @@ export function startMove(deps: MoveDeps, cmd: DimseCommand, pc: AcceptedContext
     patientRoot: pc.abstractSyntax === PATIENT_ROOT_MOVE,
     subOperations() {
       const aeTitle = (cmd.moveDestination ?? '').trim();
-      const entry = deps.remoteAes.find((r) => r.aeTitle.trim() === aeTitle);
+      const entry = deps.remoteAes.find(aeTitle);
       if (!entry) throw new RetrieveRefusal({ status: RetrieveStatus.DestinationUnknown, errorComment: `${aeTitle.slice(0, 16)} is not in dicom.remoteAes` });
-      const host = entry.host ?? deps.remoteAddress.replace(/^::ffff:/, '');
+      const host = hostOf(entry, deps.remoteAddress);
       return {
-        target: { destination: entry.aeTitle, to: `${host}:${entry.port}` },
+        target: { destination: entry.aeTitle, to: `${host}:${entry.port}`, tls: entry.tls !== undefined },
         async send(files, onResult, shouldStop) {
           await storeFiles({
             files,
@@ -39,6 +39,7 @@ export function startMove(deps: MoveDeps, cmd: DimseCommand, pc: AcceptedContext
             port: entry.port,
             calledAe: entry.aeTitle,
             callingAe: deps.nodeAe,
+            tls: entry.tls,
             log: deps.log,
             moveOriginator: { aeTitle: deps.callingAe, messageId: cmd.messageId ?? 0 },
             shouldStop,

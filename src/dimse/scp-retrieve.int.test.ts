@@ -18,6 +18,9 @@ import { freePort } from '../../test/helpers/free-port.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../../test/helpers/peers.js';
 import { orthancJson, requireOrthanc, startOrthanc } from '../../test/helpers/orthanc.js';
 import { ORTHANC_HINT } from '../../test/helpers/peers.js';
+import { makeCertificates, OPENSSL_HINT } from '../../test/helpers/tls-certs.js';
+import { spawn } from 'node:child_process';
+import { echo } from './scu.js';
 import { runTool, startTestScp, type TestScp } from './int-test-harness.js';
 
 const missing = ['movescu', 'getscu', 'storescu'].filter((t) => !requireTool(t, DCMTK_HINT));
@@ -156,4 +159,34 @@ test('C-GET of a study and of an image: getscu receives each instance byte for b
   assert.deepEqual([...image.received.keys()], [second.sopInstanceUids[1]]);
   const patient = await get(['0008,0052=PATIENT', '0010,0020=MOVE-PATIENT'], '-P');
   assert.equal(patient.received.size, 6, patient.output);
+});
+
+const tlsSkip = skip || (requireTool('storescp', DCMTK_HINT) && requireTool('openssl', OPENSSL_HINT) ? false : skipMessage('storescp, openssl', `${DCMTK_HINT} openssl`));
+
+test('C-MOVE to a destination whose dicom.remoteAes entry has tls: the sub-operations go over TLS with the node\'s client certificate, byte for byte', { skip: tlsSkip }, async (t) => {
+  const certs = await makeCertificates(await mkdtemp(join(dir, 'certs-')));
+  const out = join(dir, 'tls-received');
+  await mkdir(out);
+  const port = await freePort();
+  // storescp's default -rc: the node must present a certificate signed by the CA (+cf).
+  const storescp = spawn('storescp', ['-aet', 'TLSSCP', '+B', '+tls', certs.leaf.keyFile, certs.leaf.certFile, '+cf', certs.caFile, '-od', out, String(port)], { stdio: 'ignore' });
+  t.after(() => storescp.kill('SIGTERM'));
+  const tls = { caFile: certs.caFile, certFile: certs.client.certFile, keyFile: certs.client.keyFile };
+  const peerTls = { ca: certs.ca, cert: certs.client.cert, key: certs.client.key };
+  for (let i = 0; i < 100; i++) {
+    if (await echo({ host: '127.0.0.1', port, calledAe: 'TLSSCP', timeoutMs: 2000, tls: peerTls }).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const node = await startTestScp({ remoteAes: [{ aeTitle: 'TLSSCP', host: '127.0.0.1', port, tls }] });
+  t.after(() => node.close());
+  const sent = await runTool('storescu', ['-aec', 'MEDGE', '127.0.0.1', String(node.port), ...second.files]);
+  assert.equal(sent.code, 0, sent.output);
+  const moved = await runTool('movescu', ['-v', '-S', '-aet', 'MOVESCU', '-aec', 'MEDGE', '-aem', 'TLSSCP', '-k', '0008,0052=SERIES', '-k', `0020,000d=${first.studyUid}`, '-k', `0020,000e=${second.seriesUid}`, '127.0.0.1', String(node.port)]);
+  assert.match(moved.output, /Final Move Response \(Success\)/, moved.output);
+  const received = new Map<string, string>();
+  for (const name of await readdir(out)) {
+    const bytes = await readFile(join(out, name));
+    received.set(readFileMeta(bytes)!.mediaStorageSopInstanceUid, datasetSha(bytes));
+  }
+  assert.deepEqual(received, await sourceShas(second.files));
 });

@@ -18,6 +18,7 @@ import { createTlsListener } from './tls-listener.js';
 import type { CommitmentScp } from '../commitment/commitment.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceIndex } from '../store/index-db.js';
+import type { RemoteAeTable } from './remote-aes.js';
 
 /**
  * Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the
@@ -35,8 +36,8 @@ export interface DimseServerDeps {
   log: Logger;
   /** Storage commitment (PS3.4 J), when the node offers it. */
   commitment?: CommitmentScp;
-  /** The index and store C-MOVE sends from. */
-  retrieve?: { index: InstanceIndex; store: BlobStore };
+  /** The index and store C-MOVE and C-GET send from, and where C-MOVE destinations listen. */
+  retrieve?: { index: InstanceIndex; store: BlobStore; remoteAes: RemoteAeTable };
 }
 
 export interface DimseServerStatus {

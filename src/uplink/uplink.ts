@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readTlsFiles } from '../util/tls-files.js';
 import { join } from 'node:path';
 import type { MedgeConfig, UplinkDestinationConfig } from '../config/schema.js';
 import { MedgeError } from '../errors.js';
@@ -160,34 +160,17 @@ export function createUplink(deps: UplinkDeps): Uplink {
 
 async function makeSenders(d: UplinkDestinationConfig, deps: UplinkDeps): Promise<{ sender: UplinkSender; alertSender?: AlertSender }> {
   if (d.type === 'stow-rs') {
-    const http = { auth: d.auth, ...(await readTlsFiles(d, d.id)), timeoutMs: d.timeoutMs };
+    const http = { auth: d.auth, ...(await readTlsFiles(d, `uplink destination ${d.id}`)), timeoutMs: d.timeoutMs };
     // One kept-alive connection per request in flight.
     const maxSockets = d.concurrency ?? DEFAULT_CONCURRENCY;
     return { sender: createStowSender({ baseUrl: d.baseUrl, ...http, maxSockets }), alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, ...http }) : undefined };
   }
-  const tls = d.tls && (await readTlsFiles(d.tls, d.id));
+  const tls = d.tls && (await readTlsFiles(d.tls, `uplink destination ${d.id}`));
   const sender = createDimseSender({
     host: d.host, port: d.port, calledAe: d.aeTitle, callingAe: d.callingAeTitle ?? deps.nodeAe,
     tls, timeoutMs: d.timeoutMs, tmpDir: join(deps.dataDir, 'uplink-tmp'), log: deps.log,
   });
   return { sender, alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, timeoutMs: d.timeoutMs }) : undefined };
-}
-
-/** The PEM files a destination names for TLS: its CA, and the node's certificate and key. */
-async function readTlsFiles(f: { caFile?: string; certFile?: string; keyFile?: string }, id: string): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
-  return {
-    ca: f.caFile ? await readPem(f.caFile, id, 'CA') : undefined,
-    cert: f.certFile ? await readPem(f.certFile, id, 'certificate') : undefined,
-    key: f.keyFile ? await readPem(f.keyFile, id, 'private key') : undefined,
-  };
-}
-
-async function readPem(file: string, id: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `uplink destination ${id}: cannot read the ${what} file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file }, err);
-  }
 }
 
 /** One key and one mapping table per node; the Annex E options per destination. */
