@@ -64,8 +64,13 @@ test('Orthanc asks the node to commit to instances: the report names what the no
   assert.equal(reasons.get(`${unknown.SOPClassUID} ${unknown.SOPInstanceUID}`), 0x0112, 'no such object instance');
   assert.equal(reasons.get(`${wrongClass.SOPClassUID} ${wrongClass.SOPInstanceUID}`), 0x0119, 'class / instance conflict');
 
-  const health = (await (await fetch(`${medge.httpUrl}/api/health`)).json()) as { storageCommitment: { pending: number; delivered: number } };
-  assert.deepEqual([health.storageCommitment.pending, health.storageCommitment.delivered], [0, 2]);
+  // Orthanc has both reports; the node records each delivery right after the answer to it.
+  let commitment = { pending: -1, delivered: -1 };
+  for (let i = 0; i < 100 && commitment.delivered !== 2; i++) {
+    commitment = ((await (await fetch(`${medge.httpUrl}/api/health`)).json()) as { storageCommitment: typeof commitment }).storageCommitment;
+    if (commitment.delivered !== 2) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual([commitment.pending, commitment.delivered], [0, 2]);
   const metrics = await (await fetch(`${medge.httpUrl}/metrics`)).text();
   assert.match(metrics, /medge_commitment_requests_total\{result="accepted"\} 2/);
   assert.match(metrics, /medge_commitment_reports_total\{outcome="delivered"\} 2/);

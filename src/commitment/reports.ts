@@ -218,7 +218,8 @@ export async function sendReport(report: PendingReport, result: CommitmentResult
     if (rsp.status !== 0) {
       throw new MedgeError('MEDGE_ERR_COMMITMENT_REPORT', `${report.requesterAe} answered the report with status ${statusHex(rsp.status ?? -1)}${rsp.errorComment ? ` (${rsp.errorComment})` : ''}`, { requester: report.requesterAe, status: rsp.status });
     }
-    await assoc.release().catch(() => undefined);
+    // Delivered once answered: the release is tidying up, not part of the delivery.
+    void assoc.release().catch(() => assoc.abort());
   } catch (err) {
     assoc.abort();
     throw err;

@@ -16,7 +16,7 @@ import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/
 import { decodeCommand, type DimseCommand } from './command.js';
 import { Connection } from './connection.js';
 import { malformed } from './pdu-associate.js';
-import { checkAssociation, findAcceptedContext, negotiateContexts, negotiateRoles, type AcceptedContext, type Rejection } from './negotiation.js';
+import { checkAssociation, negotiateContexts, negotiateRoles, type AcceptedContext, type Rejection } from './negotiation.js';
 import { encodeAssociateAc } from './pdu-associate.js';
 import { encodeAssociateRj, encodeReleaseRp, type Pdu, type Pdv } from './pdu.js';
 import { AbortReason, AbortSource, CommandField } from './pdu-constants.js';
@@ -24,7 +24,7 @@ import { createStoreReceiver, type StoreReceiver } from './scp-store.js';
 import { startFind } from './scp-find.js';
 import { startMove } from './scp-move.js';
 import { startGet } from './scp-get.js';
-import type { StoreChannel } from './scu.js';
+import { SubOperations } from './scp-suboperations.js';
 import type { RemoteAeTable } from './remote-aes.js';
 import { MedgeError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -72,9 +72,7 @@ export class ScpAssociation {
   private readonly jobs = new Map<number, { cancel(): void; done: Promise<void> }>();
   /** SOP classes for which the requestor took the SCP role: a C-GET's C-STOREs go on their contexts. */
   private requestorScp = new Set<string>();
-  /** C-STORE-RSPs the node waits for (C-GET sub-operations), by message id. */
-  private readonly subResponses = new Map<number, { resolve(cmd: DimseCommand): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
-  private nextMessageId = 1;
+  private readonly subOperations: SubOperations;
   readonly closed: Promise<void>;
 
   constructor(socket: Socket, private readonly deps: AssociationDeps) {
@@ -91,14 +89,11 @@ export class ScpAssociation {
         const store = this.store;
         this.store = undefined;
         for (const j of this.jobs.values()) j.cancel();
-        for (const w of this.subResponses.values()) {
-          clearTimeout(w.timer);
-          w.reject(error ?? new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association closed'));
-        }
-        this.subResponses.clear();
+        this.subOperations.close(error ?? new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association closed'));
         void (store ? store.abort() : Promise.resolve()).finally(resolveClosed);
       },
     });
+    this.subOperations = new SubOperations(this.conn, deps.config.idleTimeoutMs);
     // PS3.8 9.1.5: ARTIM runs from transport connect until the A-ASSOCIATE-RQ arrives.
     this.conn.startArtim(deps.config.artimTimeoutMs, () => {
       this.log.warn({ event: 'artim-expired', state: this.state });
@@ -249,40 +244,28 @@ export class ScpAssociation {
         return;
       }
       case CommandField.NActionRq: {
-        const parts: Buffer[] = [];
-        let size = 0;
-        const act = async () => {
-          const dataset = Buffer.concat(parts);
+        const act = async (dataset: Buffer) => {
           const commitment = this.deps.commitment;
           const rsp = commitment
             ? commitment.onAction({ command: cmd, dataset, transferSyntaxUid: pc.transferSyntax, callingAe: this.callingAe, remoteAddress: this.conn.socket.remoteAddress ?? '' })
-            : { commandField: CommandField.NActionRsp, messageIdBeingRespondedTo: cmd.messageId, affectedSopClassUid: cmd.requestedSopClassUid, hasDataset: false, status: 0x0110, errorComment: 'storage commitment is not available on this listener' };
+            : { commandField: CommandField.NActionRsp, messageIdBeingRespondedTo: cmd.messageId, affectedSopClassUid: cmd.requestedSopClassUid, hasDataset: false, status: Status.ProcessingFailure, errorComment: 'storage commitment is not available on this listener' };
           await this.respond(pc)(rsp);
           commitment?.answered();
         };
-        if (!cmd.hasDataset) return act();
-        this.sink = (fragments, last) => {
-          for (const f of fragments) size += f.length;
-          if (size > MAX_COMMITMENT_BYTES) throw malformed('storage commitment request too long');
-          for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
-          return last ? act() : undefined;
-        };
+        if (!cmd.hasDataset) return act(Buffer.alloc(0));
+        this.sink = collectSmall('storage commitment request', MAX_COMMITMENT_BYTES, act);
         return;
       }
       case CommandField.CGetRq: {
         const retrieve = this.deps.retrieve;
         if (!retrieve) throw malformed('C-GET on a listener without retrieve', AbortReason.UnexpectedPduParameter);
-        this.sink = this.identifierSink('C-GET', (identifier) => startGet({ db: this.deps.db, ...retrieve, log: this.log, respond: this.respond(pc) }, cmd, pc, identifier, this.storeChannel()), cmd);
+        const channel = this.subOperations.channel(this.contexts, this.requestorScp);
+        this.sink = this.identifierSink('C-GET', (identifier) => startGet({ db: this.deps.db, ...retrieve, log: this.log, respond: this.respond(pc) }, cmd, pc, identifier, channel), cmd);
         return;
       }
-      case CommandField.CStoreRsp: {
-        const waiter = this.subResponses.get(cmd.messageIdBeingRespondedTo ?? -1);
-        if (!waiter) throw malformed('C-STORE-RSP for no C-STORE-RQ of ours', AbortReason.UnexpectedPduParameter);
-        this.subResponses.delete(cmd.messageIdBeingRespondedTo!);
-        clearTimeout(waiter.timer);
-        waiter.resolve(cmd);
+      case CommandField.CStoreRsp:
+        if (!this.subOperations.onResponse(cmd)) throw malformed('C-STORE-RSP for no C-STORE-RQ of ours', AbortReason.UnexpectedPduParameter);
         return;
-      }
       case CommandField.CCancelRq:
         this.jobs.get(cmd.messageIdBeingRespondedTo ?? -1)?.cancel();
         return;
@@ -296,53 +279,14 @@ export class ScpAssociation {
     }
   }
 
-  /**
-   * This association as the sender of a C-GET's C-STORE sub-operations (PS3.4 C.4.3.3): the
-   * storage contexts for which the requestor took the SCP role; each request waits for its
-   * C-STORE-RSP (onCommand) within the idle timeout.
-   */
-  private storeChannel(): StoreChannel {
-    const accepted = new Map([...this.contexts].filter(([, c]) => this.requestorScp.has(c.abstractSyntax)));
-    return {
-      conn: this.conn,
-      accepted,
-      findContext: (sop, ts) => findAcceptedContext(accepted.values(), sop, ts),
-      newMessageId: () => {
-        const id = this.nextMessageId;
-        this.nextMessageId = (this.nextMessageId % 0xffff) + 1;
-        return id;
-      },
-      request: async (contextId, command, sendDataset) => {
-        const id = command.messageId ?? 0;
-        const response = new Promise<DimseCommand>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            this.subResponses.delete(id);
-            reject(new MedgeError('MEDGE_ERR_DIMSE_TIMEOUT', `no C-STORE-RSP within ${this.deps.config.idleTimeoutMs} ms`));
-          }, this.deps.config.idleTimeoutMs);
-          this.subResponses.set(id, { resolve, reject, timer });
-        });
-        response.catch(() => undefined);
-        await this.conn.sendMessage(contextId, command);
-        if (sendDataset) await sendDataset();
-        return response;
-      },
-    };
-  }
-
-  /** Collects a small identifier (copied out of the read buffer), then starts the job that answers it. */
+  /** Collects a small identifier, then starts the job that answers it (cancellable by message id). */
   private identifierSink(what: string, start: (identifier: Buffer) => { cancel(): void; done: Promise<void> }, cmd: DimseCommand): DataSink {
-    const parts: Buffer[] = [];
-    let size = 0;
-    return (fragments, last) => {
-      for (const f of fragments) size += f.length;
-      if (size > MAX_IDENTIFIER_BYTES) throw malformed(`${what} identifier too long`);
-      for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
-      if (!last) return;
-      const job = start(Buffer.concat(parts));
+    return collectSmall(`${what} identifier`, MAX_IDENTIFIER_BYTES, (identifier) => {
+      const job = start(identifier);
       const id = cmd.messageId ?? 0;
       this.jobs.set(id, job);
       void job.done.finally(() => this.jobs.delete(id));
-    };
+    });
   }
 
   private async onRelease(): Promise<void> {
@@ -358,3 +302,14 @@ export class ScpAssociation {
   }
 }
 
+/** A sink that copies a small dataset out of the read buffer, up to `limit` bytes, and hands it on whole. */
+function collectSmall(what: string, limit: number, whole: (dataset: Buffer) => void | Promise<void>): DataSink {
+  const parts: Buffer[] = [];
+  let size = 0;
+  return (fragments, last) => {
+    for (const f of fragments) size += f.length;
+    if (size > limit) throw malformed(`${what} too long`);
+    for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
+    return last ? whole(Buffer.concat(parts)) : undefined;
+  };
+}
