@@ -36,7 +36,8 @@ before(async () => {
   if (skip) return;
   dir = await mkdtemp(join(tmpdir(), 'medge-move-'));
   receiverPort = await freePort();
-  scp = await startTestScp({ remoteAes: [{ aeTitle: 'MOVESCU', host: '127.0.0.1', port: receiverPort }] });
+  // NOWHERE: a destination nobody listens at.
+  scp = await startTestScp({ remoteAes: [{ aeTitle: 'MOVESCU', host: '127.0.0.1', port: receiverPort }, { aeTitle: 'NOWHERE', host: '127.0.0.1', port: await freePort() }] });
   first = await writeSyntheticCtSeries({ dir: join(dir, 'first'), slices: 4, rows: 64, columns: 64, seed: 21, patientId: 'MOVE-PATIENT' });
   // A second series of the same study.
   second = await writeSyntheticCtSeries({ dir: join(dir, 'second'), slices: 2, rows: 64, columns: 64, seed: 22, studyInstanceUid: first.studyUid, patientId: 'MOVE-PATIENT' });
@@ -102,10 +103,12 @@ test('Patient Root C-MOVE at PATIENT level sends every study of the patient', { 
   assert.equal(patient.received.size, 6);
 });
 
-test('an unknown Move Destination is refused with A801 and a retrieve without its unique key with A900; the node goes on serving', { skip }, async () => {
+test('an unknown Move Destination is refused with A801, an unreachable one with A702, a retrieve without its unique key with A900; the node goes on serving', { skip }, async () => {
   const unknown = await move(['0008,0052=STUDY', `0020,000d=${first.studyUid}`], { destination: 'NOBODY' });
   assert.match(unknown.output, /MoveDestinationUnknown/, unknown.output);
   assert.equal(unknown.received.size, 0);
+  const unreachable = await move(['0008,0052=STUDY', `0020,000d=${first.studyUid}`], { destination: 'NOWHERE' });
+  assert.match(unreachable.output, /Final Move Response \(Refused: OutOfResourcesSubOperations/, unreachable.output);
   const keyless = await move(['0008,0052=SERIES', `0020,000d=${first.studyUid}`]);
   assert.match(keyless.output, /DataSetDoesNotMatchSOPClass/, keyless.output);
   assert.equal(keyless.received.size, 0);
