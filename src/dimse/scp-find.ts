@@ -1,6 +1,6 @@
 /**
- * C-FIND as a performer (PS3.7 9.1.2, PS3.4 C.4.1): Study Root (and Patient Root below PATIENT
- * level) queries answered from the index through runQuery. One C-FIND-RSP with status FF00 and an
+ * C-FIND as a performer (PS3.7 9.1.2, PS3.4 C.4.1): Study Root and Patient Root queries (PATIENT,
+ * STUDY, SERIES, IMAGE) answered from the index through runQuery. One C-FIND-RSP with status FF00 and an
  * identifier per match, then a final response; a C-CANCEL-RQ ends the matches with FE00 (PS3.7 9.3.2.3).
  */
 import { MedgeError } from '../errors.js';
@@ -11,7 +11,7 @@ import type { Db } from '../store/index-db.js';
 import type { DimseCommand } from './command.js';
 import { QUERY_RETRIEVE_LEVEL, SPECIFIC_CHARACTER_SET, decodeIdentifier, encodeIdentifier, type IdentifierElement } from './dataset-codec.js';
 import type { AcceptedContext } from './negotiation.js';
-import { CommandField } from './pdu-constants.js';
+import { CommandField, PATIENT_ROOT_FIND } from './pdu-constants.js';
 import { Status, dimseStatusFor, type DimseStatus } from './status.js';
 
 export interface FindDeps {
@@ -27,11 +27,14 @@ export interface FindJob {
 
 /** Unique keys returned at each level whatever was asked (PS3.4 C.2.2.1.1, C.4.1.2.1). */
 const LEVEL_KEYS: Record<QueryLevel, number[]> = {
+  PATIENT: [0x00100020],
   STUDY: [0x0020000d],
   SERIES: [0x0020000d, 0x0020000e],
   IMAGE: [0x0020000d, 0x0020000e, 0x00080018],
 };
 const LEVELS = new Set<string>(['STUDY', 'SERIES', 'IMAGE']);
+/** Patient Root has a PATIENT level above STUDY (PS3.4 C.6.1); Study Root does not (C.6.2). */
+const PATIENT_ROOT_LEVELS = new Set<string>(['PATIENT', ...LEVELS]);
 /** Yield to the event loop every this many matches so a C-CANCEL-RQ can be read. */
 const YIELD_EVERY = 16;
 
@@ -44,7 +47,7 @@ export function startFind(deps: FindDeps, cmd: DimseCommand, pc: AcceptedContext
   async function run(): Promise<void> {
     let final: DimseStatus = { status: Status.Success };
     try {
-      const { level, keys, requested } = parseIdentifier(identifier, pc.transferSyntax);
+      const { level, keys, requested } = parseIdentifier(identifier, pc.transferSyntax, pc.abstractSyntax === PATIENT_ROOT_FIND);
       const rows = runQuery(deps.db, level, keys);
       deps.log.debug({ event: 'c-find', level, matches: rows.length });
       let n = 0;
@@ -81,10 +84,10 @@ export function startFind(deps: FindDeps, cmd: DimseCommand, pc: AcceptedContext
 }
 
 /** Identifier to level, matching keys by keyword, and the tags asked for (PS3.4 C.4.1.1.3). */
-export function parseIdentifier(identifier: Buffer, tsUid: string): { level: QueryLevel; keys: QueryKeys; requested: number[] } {
+export function parseIdentifier(identifier: Buffer, tsUid: string, patientRoot = false): { level: QueryLevel; keys: QueryKeys; requested: number[] } {
   const elements = decodeIdentifier(identifier, tsUid);
   const level = elements.find((e) => e.tag === QUERY_RETRIEVE_LEVEL)?.value.trim().toUpperCase() ?? '';
-  if (!LEVELS.has(level)) {
+  if (!(patientRoot ? PATIENT_ROOT_LEVELS : LEVELS).has(level)) {
     throw new MedgeError('MEDGE_ERR_DIMSE_IDENTIFIER', `Query/Retrieve Level '${level.slice(0, 16)}' not supported`, { level });
   }
   const keys: QueryKeys = {};

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../dicom/part10.js';
 import { STORABLE_TRANSFER_SYNTAXES } from '../dicom/uids.js';
+import { runQuery } from '../store/query.js';
 import type { IngestOutcome } from '../ingest/types.js';
 import { freePort } from '../../test/helpers/free-port.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../../test/helpers/peers.js';
@@ -154,7 +155,7 @@ test('storescu +sd +r: the 28-slice head CT on one association, byte-identical, 
   }
 });
 
-test('findscu at STUDY and SERIES level returns what was stored', { skip: skip || (!headCt && 'real data missing') }, async () => {
+test('findscu at STUDY and SERIES level, and Patient Root at PATIENT level, returns what was stored', { skip: skip || (!headCt && 'real data missing') }, async () => {
   const src = await readFile(join(headCt!, (await readdir(headCt!))[0]!));
   const { studyInstanceUid, seriesInstanceUid } = await (async () => {
     const uid = readFileMeta(src)!.mediaStorageSopInstanceUid;
@@ -175,6 +176,14 @@ test('findscu at STUDY and SERIES level returns what was stored', { skip: skip |
   assert.match(series.output, /\(0020,1209\) IS \[28\]/);
   const none = await find('STUDY', ['StudyInstanceUID=1.2.3.4.5.6.7']);
   assert.equal((none.output.match(/\(Pending\)/g) ?? []).length, 0, none.output);
+
+  // Patient Root has a PATIENT level (PS3.4 C.6.1); Study Root does not (C.6.2).
+  const patientId = runQuery(scp.index.db, 'STUDY', { StudyInstanceUID: studyInstanceUid })[0]!.PatientID!;
+  const patientRoot = await runTool('findscu', ['-v', '-P', '-aec', 'MEDGE', '-k', 'QueryRetrieveLevel=PATIENT', '-k', `PatientID=${patientId}`, '-k', 'PatientName', '-k', 'PatientSex', '127.0.0.1', String(scp.port)]);
+  assert.equal((patientRoot.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, 1, patientRoot.output);
+  assert.ok(patientRoot.output.includes(`(0010,0020) LO [${patientId}`), patientRoot.output);
+  const studyRootPatient = await find('PATIENT', [`PatientID=${patientId}`]);
+  assert.match(studyRootPatient.output, /DataSetDoesNotMatchSOPClass/, studyRootPatient.output);
 });
 
 test('allow-list: an AE not on the list gets A-ASSOCIATE-RJ; a listed one is served', { skip }, async () => {

@@ -1,10 +1,10 @@
 /**
  * The attributes the index keeps and answers queries on (C-FIND, QIDO-RS), one table for both
- * adapters. Tags and VRs are from PS3.6; the levels and the required/unique keys follow PS3.4 C.6.2
- * (Study Root). `column` is the SQL expression in the index (aliases p, st, se, i).
+ * adapters. Tags and VRs are from PS3.6; the levels and the required/unique keys follow PS3.4 C.6.1
+ * (Patient Root: PATIENT, the level a Study Root query reaches through its STUDY level) and C.6.2. `column` is the SQL expression in the index (aliases p, st, se, i).
  */
 
-export type QueryLevel = 'STUDY' | 'SERIES' | 'IMAGE';
+export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
 
 export interface QueryAttribute {
   keyword: string;
@@ -21,10 +21,10 @@ const A = (keyword: string, tag: string, vr: QueryAttribute['vr'], level: QueryL
   ({ keyword, tag, vr, level, column, computed });
 
 export const QUERY_ATTRIBUTES: readonly QueryAttribute[] = [
-  A('PatientName', '00100010', 'PN', 'STUDY', 'p.patient_name'),
-  A('PatientID', '00100020', 'LO', 'STUDY', 'p.patient_id'),
-  A('PatientBirthDate', '00100030', 'DA', 'STUDY', 'p.birth_date'),
-  A('PatientSex', '00100040', 'CS', 'STUDY', 'p.sex'),
+  A('PatientName', '00100010', 'PN', 'PATIENT', 'p.patient_name'),
+  A('PatientID', '00100020', 'LO', 'PATIENT', 'p.patient_id'),
+  A('PatientBirthDate', '00100030', 'DA', 'PATIENT', 'p.birth_date'),
+  A('PatientSex', '00100040', 'CS', 'PATIENT', 'p.sex'),
   A('StudyInstanceUID', '0020000D', 'UI', 'STUDY', 'st.study_uid'),
   A('StudyDate', '00080020', 'DA', 'STUDY', 'st.study_date'),
   A('StudyTime', '00080030', 'TM', 'STUDY', 'st.study_time'),
@@ -53,7 +53,7 @@ export const QUERY_ATTRIBUTES: readonly QueryAttribute[] = [
 export const ATTRIBUTE_BY_KEYWORD = new Map(QUERY_ATTRIBUTES.map((a) => [a.keyword, a]));
 export const ATTRIBUTE_BY_TAG = new Map(QUERY_ATTRIBUTES.map((a) => [a.tag, a]));
 
-export const LEVEL_ORDER: Record<QueryLevel, number> = { STUDY: 0, SERIES: 1, IMAGE: 2 };
+export const LEVEL_ORDER: Record<QueryLevel, number> = { PATIENT: 0, STUDY: 1, SERIES: 2, IMAGE: 3 };
 
 /** Attributes returned at a level: those of that level and the levels above it. */
 export function attributesUpTo(level: QueryLevel): QueryAttribute[] {

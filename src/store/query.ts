@@ -13,6 +13,7 @@ export interface QueryOptions {
 export type QueryRow = Record<string, string>;
 
 const FROM: Record<QueryLevel, string> = {
+  PATIENT: 'patients p',
   STUDY: 'studies st JOIN patients p ON p.pk = st.patient_pk',
   SERIES: 'series se JOIN studies st ON st.study_uid = se.study_uid JOIN patients p ON p.pk = st.patient_pk',
   IMAGE:
@@ -20,6 +21,7 @@ const FROM: Record<QueryLevel, string> = {
 };
 
 const ORDER: Record<QueryLevel, string> = {
+  PATIENT: 'p.patient_id, p.pk',
   STUDY: 'st.last_received_at DESC, st.study_uid',
   SERIES: 'CAST(se.series_number AS INTEGER), se.series_uid',
   IMAGE: 'CAST(i.instance_number AS INTEGER), i.sop_uid',
