@@ -25,10 +25,8 @@ import { startFind } from './scp-find.js';
 import { startMove } from './scp-move.js';
 import { startGet } from './scp-get.js';
 import { SubOperations } from './scp-suboperations.js';
-import type { RemoteAeTable } from './remote-aes.js';
+import type { RetrieveSources } from './scp.js';
 import { MedgeError } from '../errors.js';
-import type { BlobStore } from '../store/blob-store.js';
-import type { InstanceIndex } from '../store/index-db.js';
 import { Status } from './status.js';
 
 export interface AssociationDeps {
@@ -40,7 +38,7 @@ export interface AssociationDeps {
   /** Storage commitment (PS3.4 J); without it an N-ACTION is refused as not configured. */
   commitment?: CommitmentScp;
   /** Where C-MOVE and C-GET find the instances to send, and where C-MOVE destinations listen; without it a retrieve aborts the association. */
-  retrieve?: { index: InstanceIndex; store: BlobStore; remoteAes: RemoteAeTable };
+  retrieve?: RetrieveSources;
   /** Associations being served now, this one excluded. */
   activeCount(): number;
   onResult(result: 'accepted' | 'rejected' | 'aborted' | 'released', why?: Rejection['why']): void;

@@ -88,6 +88,7 @@ test('C-MOVE of a study, a series and an image: movescu receives each instance b
   assert.equal(study.code, 0, study.output);
   assert.deepEqual(study.received, await sourceShas([...first.files, ...second.files]));
   assert.match(study.output, /Completed Suboperations\s*:\s*6/i);
+  assert.equal(scp.metrics.value('medge_retrieve_suboperations_total', { kind: 'c-move', result: 'completed' }), 6);
 
   const series = await move(['0008,0052=SERIES', `0020,000d=${first.studyUid}`, `0020,000e=${second.seriesUid}`]);
   assert.equal(series.code, 0, series.output);
@@ -158,6 +159,7 @@ test('C-GET of a study and of an image: getscu receives each instance byte for b
   assert.deepEqual(study.received, await sourceShas([...first.files, ...second.files]));
   assert.match(study.output, /Received C-GET Response \(Success\)/);
   assert.match(study.output, /Number of Completed Suboperations\s*:\s*6/);
+  assert.equal(scp.metrics.value('medge_retrieve_suboperations_total', { kind: 'c-get', result: 'completed' }), 6);
   const image = await get(['0008,0052=IMAGE', `0020,000d=${first.studyUid}`, `0020,000e=${second.seriesUid}`, `0008,0018=${second.sopInstanceUids[1]}`]);
   assert.deepEqual([...image.received.keys()], [second.sopInstanceUids[1]]);
   const patient = await get(['0008,0052=PATIENT', '0010,0020=MOVE-PATIENT'], '-P');

@@ -22,7 +22,11 @@ export interface RetrieveDeps {
   store: BlobStore;
   log: Logger;
   respond(command: DimseCommand, identifier?: Buffer): Promise<void>;
+  /** Each sub-operation's outcome, for the metrics. */
+  counted?(kind: RetrieveKind, result: 'completed' | 'failed' | 'warning'): void;
 }
+
+export type RetrieveKind = 'c-move' | 'c-get';
 
 export interface RetrieveJob {
   cancel(): void;
@@ -75,7 +79,7 @@ export function startRetrieve(
   cmd: DimseCommand,
   pc: AcceptedContext,
   identifier: Buffer,
-  options: { kind: 'c-move' | 'c-get'; responseField: number; patientRoot: boolean; subOperations(): SubOperations },
+  options: { kind: RetrieveKind; responseField: number; patientRoot: boolean; subOperations(): SubOperations },
 ): RetrieveJob {
   let cancelled = false;
   const done = run().catch((err) => deps.log.warn({ event: `${options.kind}-send-failed`, reason: (err as Error).message }));
@@ -108,6 +112,7 @@ export function startRetrieve(
         lastError = r.error;
       } else if (r.status !== undefined && isWarningStatus(r.status)) warnings++;
       else completed++;
+      deps.counted?.(options.kind, !r.ok ? 'failed' : r.status !== undefined && isWarningStatus(r.status) ? 'warning' : 'completed');
       // One PDU each, written in order; a send failure ends the association anyway.
       void deps.respond(response(Status.Pending, files.length - done, completed, failedSops.length, warnings)).catch(() => undefined);
     }, () => cancelled);

@@ -19,6 +19,7 @@ import type { CommitmentScp } from '../commitment/commitment.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceIndex } from '../store/index-db.js';
 import type { RemoteAeTable } from './remote-aes.js';
+import type { RetrieveDeps } from './scp-retrieve.js';
 
 /**
  * Each connection reads into one buffer of this size (read-buffer.ts); a read takes what the
@@ -39,6 +40,9 @@ export interface DimseServerDeps {
   /** The index and store C-MOVE and C-GET send from, and where C-MOVE destinations listen. */
   retrieve?: { index: InstanceIndex; store: BlobStore; remoteAes: RemoteAeTable };
 }
+
+/** What an association needs to retrieve: where the instances are, where C-MOVE destinations listen, and a counter. */
+export type RetrieveSources = NonNullable<DimseServerDeps['retrieve']> & { counted?: RetrieveDeps['counted'] };
 
 export interface DimseServerStatus {
   listening: boolean;
@@ -65,6 +69,8 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   const results = deps.metrics.counter('medge_dimse_associations_total', 'DIMSE associations by result (accepted, rejected, released, aborted)');
   const rejections = deps.metrics.counter('medge_dimse_rejections_total', 'A-ASSOCIATE-RJ sent, by reason');
   deps.metrics.gauge('medge_dimse_active_associations', 'DIMSE associations open now', (g) => g.set({}, associations.size));
+  const subOperations = deps.metrics.counter('medge_retrieve_suboperations_total', 'C-STORE sub-operations of C-MOVE and C-GET, by kind and result (completed, failed, warning)');
+  const retrieve: RetrieveSources | undefined = deps.retrieve && { ...deps.retrieve, counted: (kind, result) => subOperations.inc({ kind, result }) };
   let servers: Server[] = [];
   let port: number | null = null;
   let tlsPort: number | null = null;
@@ -81,7 +87,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
       events: deps.events,
       log,
       commitment: deps.commitment,
-      retrieve: deps.retrieve,
+      retrieve,
       activeCount: () => associations.size - 1,
       onResult: (result, why) => {
         results.inc({ result });
