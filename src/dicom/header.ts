@@ -2,6 +2,7 @@ import dicomParser, { type DataSet } from 'dicom-parser';
 import { constants, inflateRawSync } from 'node:zlib';
 import { MedgeError } from '../errors.js';
 import { TS } from './uids.js';
+import { textDecoder } from './charset.js';
 
 /** Tags as dicom-parser names them (xGGGGEEEE). */
 const PIXEL_DATA = 'x7fe00010';
@@ -143,6 +144,14 @@ function readHeader(ds: DataSet): InstanceHeader {
       return null;
     }
   };
+  // Text that may be in the Specific Character Set (PS3.5 6.1.2.3: SH, LO, ST, LT, UC, UT and PN).
+  const decodeText = textDecoder(raw('x00080005'));
+  const text = (tag: string): string | null => {
+    const e = ds.elements[tag];
+    if (!e || e.length === 0 || e.dataOffset + e.length > ds.byteArray.length) return null;
+    const v = decodeText(ds.byteArray.subarray(e.dataOffset, e.dataOffset + e.length)).replace(/\0+$/, '').trim();
+    return v === '' ? null : v;
+  };
   const us = (tag: string): number | null => {
     try {
       return ds.uint16(tag) ?? null;
@@ -155,20 +164,20 @@ function readHeader(ds: DataSet): InstanceHeader {
     sopInstanceUid: s('x00080018'),
     studyInstanceUid: s('x0020000d'),
     seriesInstanceUid: s('x0020000e'),
-    patientId: s('x00100020'),
-    issuerOfPatientId: s('x00100021'),
-    patientName: raw('x00100010'),
+    patientId: text('x00100020'),
+    issuerOfPatientId: text('x00100021'),
+    patientName: text('x00100010'),
     patientBirthDate: s('x00100030'),
     patientSex: s('x00100040'),
     studyDate: s('x00080020'),
     studyTime: s('x00080030'),
-    accessionNumber: s('x00080050'),
-    studyId: s('x00200010'),
-    studyDescription: s('x00081030'),
-    referringPhysicianName: raw('x00080090'),
+    accessionNumber: text('x00080050'),
+    studyId: text('x00200010'),
+    studyDescription: text('x00081030'),
+    referringPhysicianName: text('x00080090'),
     modality: s('x00080060'),
     seriesNumber: s('x00200011'),
-    seriesDescription: s('x0008103e'),
+    seriesDescription: text('x0008103e'),
     bodyPartExamined: s('x00180015'),
     seriesDate: s('x00080021'),
     instanceNumber: s('x00200013'),
@@ -177,7 +186,7 @@ function readHeader(ds: DataSet): InstanceHeader {
     numberOfFrames: s('x00280008'),
     imagePosition: raw('x00200032'),
     imageOrientation: raw('x00200037'),
-    protocolName: s('x00181030'),
+    protocolName: text('x00181030'),
     imagesInAcquisition: s('x00201002'),
     seriesRelatedInstances: s('x00201209'),
   };

@@ -3,11 +3,14 @@
  * values, in Implicit VR Little Endian, Explicit VR Little or Big Endian, or Deflated Explicit VR
  * Little Endian (PS3.5 Annex A). Sequences are skipped on decode; only the query attributes of
  * src/store/query-attributes.ts (plus a few Q/R keys) are typed, others decode with VR 'UN'.
+ * Text is read in the identifier's Specific Character Set (charset.ts) and written as ASCII, or as
+ * UTF-8 with Specific Character Set ISO_IR 192 when a value is not ASCII (PS3.5 6.1.2.3).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MedgeError } from '../errors.js';
 import { QUERY_ATTRIBUTES } from '../store/query-attributes.js';
 import { TS } from '../dicom/uids.js';
+import { textDecoder } from '../dicom/charset.js';
 
 export interface IdentifierElement {
   /** (group << 16) | element. */
@@ -65,6 +68,8 @@ export function decodeIdentifier(input: Buffer, tsUid: string): IdentifierElemen
   const buf = ts.deflated ? inflateRawSync(input) : input;
   const out: IdentifierElement[] = [];
   const reader = new Reader(buf, ts);
+  // (0008,0005) comes before every text attribute it applies to (tags ascend, PS3.5 7.1).
+  let decodeText = textDecoder(undefined);
   while (reader.pos < buf.length) {
     const h = reader.header();
     if (h.length === UNDEFINED) {
@@ -73,9 +78,19 @@ export function decodeIdentifier(input: Buffer, tsUid: string): IdentifierElemen
     }
     const value = reader.take(h.length);
     if (h.vr === 'SQ' || (h.tag & 0xffff) === 0 || h.tag >>> 16 === 0xfffe) continue;
-    out.push({ tag: h.tag, vr: h.vr, value: valueString(value, h.vr, ts.little) });
+    const element = { tag: h.tag, vr: h.vr, value: SPECIFIC_TEXT_VRS.has(h.vr) ? trimText(decodeText(value)) : valueString(value, h.vr, ts.little) };
+    if (h.tag === SPECIFIC_CHARACTER_SET) decodeText = textDecoder(element.value);
+    out.push(element);
   }
   return out;
+}
+
+/** VRs whose values are in the Specific Character Set (PS3.5 6.1.2.3); the others are ASCII. */
+const SPECIFIC_TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UC', 'UT', 'PN']);
+const UTF8 = 'ISO_IR 192';
+
+function trimText(v: string): string {
+  return v.replace(/[\0 ]+$/, '').replace(/^ +/, '');
 }
 
 class Reader {
@@ -140,13 +155,16 @@ function valueString(v: Buffer, vr: string, little: boolean): string {
 /** Encodes elements (sorted by tag here) in the given transfer syntax; VR from each element. */
 export function encodeIdentifier(elements: IdentifierElement[], tsUid: string): Buffer {
   const ts = syntax(tsUid);
-  const sorted = [...elements].sort((a, b) => a.tag - b.tag);
-  const parts = sorted.map((e) => encodeElement(e, ts));
+  // Anything beyond ASCII needs a declared character set: UTF-8 holds every value the index has.
+  const utf8 = elements.some((e) => SPECIFIC_TEXT_VRS.has(e.vr) && /[^\x00-\x7f]/.test(e.value));
+  const all = utf8 ? [...elements.filter((e) => e.tag !== SPECIFIC_CHARACTER_SET), { tag: SPECIFIC_CHARACTER_SET, vr: 'CS', value: UTF8 }] : elements;
+  const sorted = [...all].sort((a, b) => a.tag - b.tag);
+  const parts = sorted.map((e) => encodeElement(e, ts, utf8 && SPECIFIC_TEXT_VRS.has(e.vr) ? 'utf8' : 'latin1'));
   const buf = Buffer.concat(parts);
   return ts.deflated ? deflateRawSync(buf) : buf;
 }
 
-function encodeElement(e: IdentifierElement, ts: Syntax): Buffer {
+function encodeElement(e: IdentifierElement, ts: Syntax, encoding: 'latin1' | 'utf8'): Buffer {
   let v: Buffer;
   if ((e.vr === 'US' || e.vr === 'UL') && e.value !== '') {
     v = Buffer.alloc(e.vr === 'US' ? 2 : 4);
@@ -154,7 +172,7 @@ function encodeElement(e: IdentifierElement, ts: Syntax): Buffer {
     if (e.vr === 'US') ts.little ? v.writeUInt16LE(n & 0xffff) : v.writeUInt16BE(n & 0xffff);
     else ts.little ? v.writeUInt32LE(n >>> 0) : v.writeUInt32BE(n >>> 0);
   } else {
-    v = Buffer.from(e.value, 'latin1');
+    v = Buffer.from(e.value, encoding);
     if (v.length % 2) v = Buffer.concat([v, Buffer.from([e.vr === 'UI' ? 0x00 : 0x20])]);
   }
   const vr = e.vr.length === 2 ? e.vr : 'UN';
