@@ -1,7 +1,7 @@
 /**
  * One association accepted by the SCP: the acceptor side of the PS3.8 9.2 state machine (awaiting
  * A-ASSOCIATE-RQ under ARTIM, established, released/aborted) and the DIMSE message dispatch
- * (PS3.7 9.1, 10.1: C-ECHO, C-STORE, C-FIND, C-MOVE, C-CANCEL, N-ACTION for storage commitment).
+ * (PS3.7 9.1, 10.1: C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, C-CANCEL, N-ACTION for storage commitment).
  * Unexpected PDUs are answered with A-ABORT.
  */
 import { randomBytes } from 'node:crypto';
