@@ -87,6 +87,7 @@ test('TLS listener without client certificates: dcmtk echoes and stores over TLS
   const plain = await runTool('echoscu', ['-aec', 'MEDGE', '-to', '5', '127.0.0.1', tlsPort]);
   assert.notEqual(plain.code, 0, plain.output);
   await waitFor(() => kept.refusals().some((r) => /does not speak TLS/.test(String(r.reason))), 'the plain-TCP sender is logged as not speaking TLS');
+  assert.equal(scp.metrics.value('medge_dimse_tls_refused_total', { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), 1);
 
   // A sender that does not know the node's CA refuses the node's certificate.
   const untrusting = await runTool('echoscu', ['+tla', '-aec', 'MEDGE', '127.0.0.1', tlsPort]);

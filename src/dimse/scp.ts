@@ -69,6 +69,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   const results = deps.metrics.counter('medge_dimse_associations_total', 'DIMSE associations by result (accepted, rejected, released, aborted)');
   const rejections = deps.metrics.counter('medge_dimse_rejections_total', 'A-ASSOCIATE-RJ sent, by reason');
   deps.metrics.gauge('medge_dimse_active_associations', 'DIMSE associations open now', (g) => g.set({}, associations.size));
+  const tlsRefused = deps.metrics.counter('medge_dimse_tls_refused_total', 'TLS handshakes the DICOM TLS listener refused, by OpenSSL / Node error code');
   const subOperations = deps.metrics.counter('medge_retrieve_suboperations_total', 'C-STORE sub-operations of C-MOVE and C-GET, by kind and result (completed, failed, warning)');
   const retrieve: RetrieveSources | undefined = deps.retrieve && { ...deps.retrieve, counted: (kind, result) => subOperations.inc({ kind, result }) };
   let servers: Server[] = [];
@@ -108,7 +109,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
         port = await listen(plain, config.port, 'dicom.port');
         log.info({ event: 'dimse-listening', host: config.host, port, aeTitle: config.aeTitle });
         if (config.tls) {
-          const secure = createTlsListener(config.tls, log, (s) => onConnection(s, true));
+          const secure = createTlsListener(config.tls, log, (s) => onConnection(s, true), (code) => tlsRefused.inc({ code }));
           servers.push(secure);
           tlsPort = await listen(secure, config.tls.port, 'dicom.tls.port');
           log.info({ event: 'dimse-tls-listening', host: config.host, port: tlsPort, clientCertificates: config.tls.caFile ? 'required' : 'not asked' });

@@ -39,7 +39,7 @@ export function tlsRefusal(err: Error): string {
  * A TLS server for the listener, its certificate, key and CA read now: a file that cannot be read
  * or a key that does not fit the certificate is a MEDGE_ERR_CONFIG_FILE naming the key, at start.
  */
-export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, onSecure: (socket: TLSSocket) => void): Server {
+export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, onSecure: (socket: TLSSocket) => void, onRefused?: (code: string) => void): Server {
   const read = (key: 'certFile' | 'keyFile' | 'caFile'): Buffer => {
     const file = config[key]!;
     try {
@@ -66,7 +66,9 @@ export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, o
     throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `dicom.tls: the certificate, key or CA cannot be used (${(err as Error).message}); certFile and keyFile must be a PEM certificate and its unencrypted private key`, { key: 'dicom.tls' }, err);
   }
   server.on('tlsClientError', (err, socket) => {
-    log.warn({ event: 'dicom-tls-refused', remote: socket.remoteAddress, code: (err as NodeJS.ErrnoException).code, reason: tlsRefusal(err) });
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+    onRefused?.(code);
+    log.warn({ event: 'dicom-tls-refused', remote: socket.remoteAddress, code, reason: tlsRefusal(err) });
   });
   return server;
 }
