@@ -23,6 +23,8 @@ import { loadRemoteAes } from './dimse/remote-aes.js';
 export interface RunningNode {
   /** dicomTls: the DICOM TLS listener's, when dicom.tls is configured. */
   ports: NodePorts;
+  /** Re-reads the DICOM TLS listener's certificate, key and CA (on SIGHUP): false without one; throws on a bad file, keeping the running ones. */
+  reloadCertificates(): boolean;
   status(): Record<string, unknown>;
   stop(): Promise<void>;
 }
@@ -138,6 +140,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
 
   return {
     ports,
+    reloadCertificates: () => dimse.reloadTls(),
     status: health,
     async stop() {
       await dimse.stop();

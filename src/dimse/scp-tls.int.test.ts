@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -128,4 +128,26 @@ test('TLS listener whose certificate file cannot be read: start fails naming dic
     startTestScp({ tls: { port: 0, certFile: certs.leaf.certFile, keyFile: certs.client.keyFile } }),
     (err: unknown) => isMedgeError(err) && err.code === 'MEDGE_ERR_CONFIG_FILE' && /dicom\.tls: the certificate, key or CA cannot be used/.test(err.message),
   );
+});
+
+test('a renewed certificate is used from the next handshake on after reloadTls (SIGHUP); a broken one is refused and the running one stays', { skip }, async () => {
+  const { dir, certs } = await setUp('reload');
+  await copyFile(certs.leaf.certFile, join(dir, 'node.pem'));
+  await copyFile(certs.leaf.keyFile, join(dir, 'node.key'));
+  const node = await startTestScp({ tls: { port: 0, certFile: join(dir, 'node.pem'), keyFile: join(dir, 'node.key') } });
+  scps.push(node);
+  const echoWith = (caFile: string) => runTool('echoscu', ['+tla', '+cf', caFile, '-aec', 'MEDGE', '127.0.0.1', String(node.tlsPort)]);
+  assert.equal((await echoWith(certs.caFile)).code, 0);
+
+  const renewed = await makeCertificates(await mkdtemp(join(dir, 'renewed-')));
+  await copyFile(renewed.leaf.certFile, join(dir, 'node.pem'));
+  await copyFile(renewed.leaf.keyFile, join(dir, 'node.key'));
+  assert.equal((await echoWith(certs.caFile)).code, 0, 'the old certificate until the reload');
+  assert.equal(node.server.reloadTls(), true);
+  assert.notEqual((await echoWith(certs.caFile)).code, 0, 'the old CA no longer verifies the node');
+  assert.equal((await echoWith(renewed.caFile)).code, 0, 'the renewed certificate is served');
+
+  await writeFile(join(dir, 'node.pem'), 'not a certificate');
+  assert.throws(() => node.server.reloadTls(), (err) => isMedgeError(err, 'MEDGE_ERR_CONFIG_FILE') && /dicom\.tls: the certificate, key or CA cannot be used/.test(err.message));
+  assert.equal((await echoWith(renewed.caFile)).code, 0, 'the running certificate stays');
 });

@@ -5,6 +5,7 @@
  * Verification, Storage of every standard storage SOP class through ingest, and Study Root C-FIND.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { MedgeConfig } from '../config/schema.js';
 import { MedgeError } from '../errors.js';
 import type { NodeEvents } from '../events/node-events.js';
@@ -14,7 +15,7 @@ import type { Logger } from '../observability/log.js';
 import type { Db } from '../store/index-db.js';
 import { ScpAssociation } from './scp-association.js';
 import { withReadBuffer } from './read-buffer.js';
-import { createTlsListener } from './tls-listener.js';
+import { createTlsListener, reloadTlsListener } from './tls-listener.js';
 import type { CommitmentScp } from '../commitment/commitment.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceIndex } from '../store/index-db.js';
@@ -61,6 +62,8 @@ export interface DimseServer {
   /** Stops listening, aborts open associations (A-ABORT) and waits until they are closed. */
   stop(): Promise<void>;
   status(): DimseServerStatus;
+  /** Re-reads the TLS listener's certificate, key and CA (SIGHUP); false when there is no TLS listener. Throws, keeping the running ones, on a bad file. */
+  reloadTls(): boolean;
 }
 
 export function createDimseServer(deps: DimseServerDeps): DimseServer {
@@ -128,6 +131,14 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
       await Promise.all([...associations].map((a) => a.closed));
       await closed;
       log.info({ event: 'dimse-stopped' });
+    },
+
+    reloadTls() {
+      const secure = servers[1];
+      if (!config.tls || !secure) return false;
+      reloadTlsListener(secure as TlsServer, config.tls);
+      log.info({ event: 'dimse-tls-reloaded', certFile: config.tls.certFile });
+      return true;
     },
 
     status() {

@@ -35,11 +35,8 @@ export function tlsRefusal(err: Error): string {
   return REFUSALS[code] ?? `the TLS handshake failed (${code || err.message})`;
 }
 
-/**
- * A TLS server for the listener, its certificate, key and CA read now: a file that cannot be read
- * or a key that does not fit the certificate is a MEDGE_ERR_CONFIG_FILE naming the key, at start.
- */
-export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, onSecure: (socket: TLSSocket) => void, onRefused?: (code: string) => void): Server {
+/** The listener's PEM files, read now; one that cannot be read is a MEDGE_ERR_CONFIG_FILE naming its key. */
+function readFiles(config: DicomTlsListenerConfig): { cert: Buffer; key: Buffer; ca?: Buffer } {
   const read = (key: 'certFile' | 'keyFile' | 'caFile'): Buffer => {
     const file = config[key]!;
     try {
@@ -48,22 +45,30 @@ export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, o
       throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `dicom.tls.${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { key: `dicom.tls.${key}`, file }, err);
     }
   };
-  const cert = read('certFile');
-  const key = read('keyFile');
-  const ca = config.caFile !== undefined ? read('caFile') : undefined;
+  return { cert: read('certFile'), key: read('keyFile'), ca: config.caFile !== undefined ? read('caFile') : undefined };
+}
+
+function unusable(err: unknown): MedgeError {
+  return new MedgeError('MEDGE_ERR_CONFIG_FILE', `dicom.tls: the certificate, key or CA cannot be used (${(err as Error).message}); certFile and keyFile must be a PEM certificate and its unencrypted private key`, { key: 'dicom.tls' }, err);
+}
+
+/**
+ * A TLS server for the listener, its certificate, key and CA read now: a file that cannot be read
+ * or a key that does not fit the certificate is a MEDGE_ERR_CONFIG_FILE naming the key, at start.
+ */
+export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, onSecure: (socket: TLSSocket) => void, onRefused?: (code: string) => void): Server {
+  const files = readFiles(config);
   let server: Server;
   try {
     server = createServer({
-      cert,
-      key,
-      ca,
-      requestCert: ca !== undefined,
-      rejectUnauthorized: ca !== undefined,
+      ...files,
+      requestCert: files.ca !== undefined,
+      rejectUnauthorized: files.ca !== undefined,
       minVersion: 'TLSv1.2',
       noDelay: true,
     }, onSecure);
   } catch (err) {
-    throw new MedgeError('MEDGE_ERR_CONFIG_FILE', `dicom.tls: the certificate, key or CA cannot be used (${(err as Error).message}); certFile and keyFile must be a PEM certificate and its unencrypted private key`, { key: 'dicom.tls' }, err);
+    throw unusable(err);
   }
   server.on('tlsClientError', (err, socket) => {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
@@ -71,4 +76,18 @@ export function createTlsListener(config: DicomTlsListenerConfig, log: Logger, o
     log.warn({ event: 'dicom-tls-refused', remote: socket.remoteAddress, code, reason: tlsRefusal(err) });
   });
   return server;
+}
+
+/**
+ * Reads the listener's files again and uses them for the next handshakes (a renewed certificate,
+ * a new CA bundle) without a restart; open associations keep theirs. Whether client certificates
+ * are asked for stays as at start. On any error the running certificate stays and the error is thrown.
+ */
+export function reloadTlsListener(server: Server, config: DicomTlsListenerConfig): void {
+  const files = readFiles(config);
+  try {
+    server.setSecureContext({ ...files, minVersion: 'TLSv1.2' });
+  } catch (err) {
+    throw unusable(err);
+  }
 }

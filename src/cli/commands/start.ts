@@ -21,7 +21,8 @@ Options:
   -h, --help         this text
 
 Precedence: defaults < configuration file < MEDGE_* environment variables < flags.
-The ports in use are printed at start and written to DIR/ports.json.`;
+The ports in use are printed at start and written to DIR/ports.json. SIGTERM or SIGINT stops the
+node; SIGHUP re-reads the DICOM TLS listener's certificate, key and CA files (a renewal).`;
 
 export async function runStart(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('start', argv, {
@@ -55,6 +56,15 @@ export async function runStart(argv: string[]): Promise<number> {
   const tls = node.ports.dicomTls !== undefined ? `, DICOM TLS port ${node.ports.dicomTls}` : '';
   process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, HTTP port ${node.ports.http}\n`);
 
+  // SIGHUP: a renewed certificate of the DICOM TLS listener is used from the next handshake on.
+  const onHangup = () => {
+    try {
+      if (!node.reloadCertificates()) log.info({ event: 'signal', signal: 'SIGHUP' }, 'no DICOM TLS listener: nothing to reload');
+    } catch (err) {
+      log.error({ event: 'dimse-tls-reload-failed', reason: (err as Error).message }, 'the running certificate stays');
+    }
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       log.info({ event: 'signal', signal }, 'stopping');
@@ -63,6 +73,7 @@ export async function runStart(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   });
+  process.off('SIGHUP', onHangup);
   await node.stop();
   return 0;
 }
