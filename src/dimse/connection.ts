@@ -87,6 +87,24 @@ export class Connection {
   send(pdu: Buffer): Promise<void> {
     if (this.closed || this.socket.destroyed) return Promise.reject(new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association is closed'));
     if (this.socket.write(pdu)) return Promise.resolve();
+    return this.drained();
+  }
+
+  /**
+   * Sends whole PDUs together: corked, so that Node hands them to the kernel in one writev (no PDU
+   * is left half-written for Nagle); resolves once the socket can take more.
+   */
+  async sendAll(pdus: readonly Buffer[]): Promise<void> {
+    if (pdus.length === 1) return this.send(pdus[0]!);
+    if (this.closed || this.socket.destroyed) throw new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association is closed');
+    this.socket.cork();
+    let room = true;
+    for (const pdu of pdus) room = this.socket.write(pdu) && room;
+    this.socket.uncork();
+    if (!room) await this.drained();
+  }
+
+  private drained(): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => {
         this.socket.off('drain', ok);

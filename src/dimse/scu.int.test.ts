@@ -9,9 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isMedgeError } from '../errors.js';
 import { readFileMeta } from '../dicom/part10.js';
+import { writeSyntheticCtSeries } from '../dicom/synthetic/ct-series.js';
 import { TS } from '../dicom/uids.js';
 import { freePort } from '../../test/helpers/free-port.js';
 import { DCMTK_HINT, requireTool, skipMessage } from '../../test/helpers/peers.js';
@@ -96,6 +97,17 @@ test('storeFiles: transfer-syntax files and the head CT arrive byte-identical (o
   }
   assert.ok(identical >= 28 + 15, `only ${identical} files byte-identical`);
   assert.equal(summary.sent, identical);
+});
+
+test('storeFiles: datasets longer than one read batch (1 MiB) arrive whole, at the peer\'s 16 KB PDU limit', { skip }, async () => {
+  const { port, dir } = await startStorescp(['+xa', '--max-pdu', '16384']);
+  // 1024 x 1024 x 2 bytes: 2 MiB of pixels, three read batches of 64 PDUs.
+  const big = await writeSyntheticCtSeries({ dir: join(dir, '..', `${basename(dir)}-big`), slices: 2, rows: 1024, columns: 1024, seed: 9 });
+  dirs.push(join(dir, '..', `${basename(dir)}-big`));
+  const { results } = await storeFiles({ files: big.files, host: '127.0.0.1', port, calledAe: 'STORESCP', callingAe: 'MEDGESCU' });
+  assert.deepEqual(results.map((r) => r.ok), [true, true], JSON.stringify(results.map((r) => r.error?.message)));
+  const received = await receivedShas(dir);
+  for (const f of big.files) assert.ok(received.has(datasetSha(await readFile(f), true)), `${f} byte-identical`);
 });
 
 test('storeFiles: fallback converts uncompressed files to Implicit VR; compressed ones fail clearly', { skip: skip || (!tsDir && 'real data missing') }, async () => {

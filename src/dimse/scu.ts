@@ -15,6 +15,7 @@ import type { DimseCommand } from './command.js';
 import type { Connection } from './connection.js';
 import type { AcceptedContext } from './negotiation.js';
 import { allocPDataPdu, fragmentMessage, maxDataPerPdu, PDATA_PREFIX } from './pdu.js';
+import { WRITEV_MAX } from '../store/write-behind.js';
 import { CommandField, PRIORITY_MEDIUM, VERIFICATION_SOP_CLASS } from './pdu-constants.js';
 import { CONVERTIBLE, convertDataset } from './scu-convert.js';
 import { isFailureStatus, statusHex } from './status.js';
@@ -246,7 +247,14 @@ export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginato
   }
 }
 
-/** Reads the dataset straight into P-DATA-TF PDU buffers, one read and one write per PDU. */
+/** Dataset bytes read from the file in one readv and written to the socket in one batch. */
+const BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Reads the dataset straight into P-DATA-TF PDU buffers: up to BATCH_BYTES of PDUs at a time,
+ * filled by one readv (one thread-pool trip instead of one per PDU: 33 per 525 KB instance at
+ * the common 16 KB maximum PDU) and written together (Connection.sendAll: one writev).
+ */
 async function streamDataset(assoc: StoreChannel, contextId: number, it: StoreItem): Promise<number> {
   const fh = await open(it.file, 'r');
   try {
@@ -257,14 +265,25 @@ async function streamDataset(assoc: StoreChannel, contextId: number, it: StoreIt
     const padded = length + (length % 2);
     let sent = 0;
     do {
-      const n = Math.min(chunk, padded - sent);
-      const pdu = allocPDataPdu(contextId, false, sent + n >= padded, n);
-      const fromFile = Math.min(n, length - sent);
-      const { bytesRead } = await fh.read(pdu, PDATA_PREFIX, fromFile, it.meta.datasetOffset + sent);
+      const pdus: Buffer[] = [];
+      const targets: Buffer[] = [];
+      let batch = 0;
+      let fromFile = 0;
+      do {
+        const at = sent + batch;
+        const n = Math.min(chunk, padded - at);
+        const pdu = allocPDataPdu(contextId, false, at + n >= padded, n);
+        const data = Math.max(0, Math.min(n, length - at));
+        if (data < n) pdu.fill(0, PDATA_PREFIX + data);
+        if (data > 0) targets.push(pdu.subarray(PDATA_PREFIX, PDATA_PREFIX + data));
+        pdus.push(pdu);
+        batch += n;
+        fromFile += data;
+      } while (sent + batch < padded && batch + chunk <= BATCH_BYTES && pdus.length < WRITEV_MAX);
+      const { bytesRead } = await fh.readv(targets, it.meta.datasetOffset + sent);
       if (bytesRead !== fromFile) throw new MedgeError('MEDGE_ERR_STORE_IO', `${it.file} changed while being sent`, { path: it.file });
-      if (fromFile < n) pdu.fill(0, PDATA_PREFIX + fromFile);
-      await assoc.conn.send(pdu);
-      sent += n;
+      await assoc.conn.sendAll(pdus);
+      sent += batch;
     } while (sent < padded);
     return padded;
   } finally {
