@@ -91,17 +91,16 @@ export class Connection {
   }
 
   /**
-   * Sends whole PDUs together: corked, so that Node hands them to the kernel in one writev (no PDU
-   * is left half-written for Nagle); resolves once the socket can take more.
+   * Sends whole PDUs laid end to end in one buffer with one write (no PDU is left half-written
+   * for Nagle); `written` runs once the socket no longer needs the buffer. Resolves once the
+   * socket can take more.
    */
-  async sendAll(pdus: readonly Buffer[]): Promise<void> {
-    if (pdus.length === 1) return this.send(pdus[0]!);
-    if (this.closed || this.socket.destroyed) throw new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association is closed');
-    this.socket.cork();
-    let room = true;
-    for (const pdu of pdus) room = this.socket.write(pdu) && room;
-    this.socket.uncork();
-    if (!room) await this.drained();
+  async sendBatch(pdus: Buffer, written: () => void): Promise<void> {
+    if (this.closed || this.socket.destroyed) {
+      written();
+      throw new MedgeError('MEDGE_ERR_DIMSE_ABORTED', 'the association is closed');
+    }
+    if (!this.socket.write(pdus, () => written())) await this.drained();
   }
 
   private drained(): Promise<void> {

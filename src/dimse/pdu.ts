@@ -112,13 +112,18 @@ export function encodeAbort(source: number, reason: number): Buffer {
  */
 export function allocPDataPdu(contextId: number, command: boolean, last: boolean, length: number): Buffer {
   const buf = Buffer.allocUnsafe(PDATA_PREFIX + length);
-  buf[0] = PduType.PData;
-  buf[1] = 0;
-  buf.writeUInt32BE(PDV_HEADER_LENGTH + length, 2);
-  buf.writeUInt32BE(2 + length, 6);
-  buf[10] = contextId;
-  buf[11] = (command ? MCH_COMMAND : 0) | (last ? MCH_LAST : 0);
+  writePDataPrefix(buf, 0, contextId, command, last, length);
   return buf;
+}
+
+/** Writes the PDU and PDV headers of a single-PDV P-DATA-TF PDU carrying `length` bytes at `offset` (its data follows them). */
+export function writePDataPrefix(buf: Buffer, offset: number, contextId: number, command: boolean, last: boolean, length: number): void {
+  buf[offset] = PduType.PData;
+  buf[offset + 1] = 0;
+  buf.writeUInt32BE(PDV_HEADER_LENGTH + length, offset + 2);
+  buf.writeUInt32BE(2 + length, offset + 6);
+  buf[offset + 10] = contextId;
+  buf[offset + 11] = (command ? MCH_COMMAND : 0) | (last ? MCH_LAST : 0);
 }
 
 /** Bytes before the PDV data in a single-PDV P-DATA-TF PDU. */
