@@ -110,6 +110,24 @@ test('storeFiles: datasets longer than one read batch (1 MiB) arrive whole, at t
   for (const f of big.files) assert.ok(received.has(datasetSha(await readFile(f), true)), `${f} byte-identical`);
 });
 
+test('storeFiles to a peer that announces a maximum PDU beyond one batch (4 MB): PDUs stay within a batch and the datasets arrive whole', { skip }, async () => {
+  const scp = await startTestScp({ aeTitle: 'MEDGE', maxPduLength: 4 * 1024 * 1024 });
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'medge-bigpdu-'));
+    dirs.push(dir);
+    const big = await writeSyntheticCtSeries({ dir, slices: 2, rows: 1024, columns: 1024, seed: 10 });
+    const { results } = await storeFiles({ files: big.files, host: '127.0.0.1', port: scp.port, calledAe: 'MEDGE', callingAe: 'MEDGESCU' });
+    assert.deepEqual(results.map((r) => r.ok), [true, true], JSON.stringify(results.map((r) => r.error?.message)));
+    for (const f of big.files) {
+      const sent = await readFile(f);
+      const stored = scp.index.getInstance(readFileMeta(sent)!.mediaStorageSopInstanceUid)!;
+      assert.equal(datasetSha(await scp.store.read(stored.blobKey)), datasetSha(sent));
+    }
+  } finally {
+    await scp.close();
+  }
+});
+
 test('storeFiles: fallback converts uncompressed files to Implicit VR; compressed ones fail clearly', { skip: skip || (!tsDir && 'real data missing') }, async () => {
   const { port, dir } = await startStorescp(['+xi']);
   const explicit = join(tsDir!, 'ct', 'CTImage.dcm_LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1.dcm');

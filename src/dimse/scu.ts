@@ -262,7 +262,8 @@ const BATCH_CAPACITY = BATCH_BYTES + 64 * 1024;
 async function streamDataset(assoc: StoreChannel, contextId: number, it: StoreItem): Promise<number> {
   const fh = await open(it.file, 'r');
   try {
-    const chunk = maxDataPerPdu(assoc.conn.peerMaxPduLength);
+    // Within the peer's maximum, and never more than a batch (a peer may announce 4 MB or no limit).
+    const chunk = Math.min(maxDataPerPdu(assoc.conn.peerMaxPduLength), BATCH_BYTES);
     // PS3.5 7.1 / A.5: a dataset (a deflated stream included) is of even length on the wire; pad an
     // odd one with a trailing NUL, as dcmtk rejects odd fragments ("Odd Fragment Length").
     const length = it.size - it.meta.datasetOffset;
