@@ -6,11 +6,10 @@
  * storeOne). No address table is needed, so a viewer behind NAT can retrieve. The retrieve itself
  * is scp-retrieve.ts.
  */
-import { toMedgeError } from '../errors.js';
 import type { DimseCommand } from './command.js';
 import type { AcceptedContext } from './negotiation.js';
 import { CommandField, PATIENT_ROOT_GET } from './pdu-constants.js';
-import { readMeta, storeOne, type StoreChannel } from './scu.js';
+import { storeOne, type StoreChannel } from './scu.js';
 import { startRetrieve, type RetrieveDeps, type RetrieveJob } from './scp-retrieve.js';
 
 export function startGet(deps: RetrieveDeps, cmd: DimseCommand, pc: AcceptedContext, identifier: Buffer, channel: StoreChannel): RetrieveJob {
@@ -20,14 +19,10 @@ export function startGet(deps: RetrieveDeps, cmd: DimseCommand, pc: AcceptedCont
     patientRoot: pc.abstractSyntax === PATIENT_ROOT_GET,
     subOperations: () => ({
       target: { destination: 'requestor' },
-      async send(files, onResult, shouldStop) {
-        for (const file of files) {
+      async send(items, onResult, shouldStop) {
+        for (const item of items) {
           if (shouldStop()) return;
-          try {
-            onResult(await storeOne(channel, await readMeta(file)));
-          } catch (err) {
-            onResult({ file, ok: false, error: toMedgeError(err), bytes: 0 });
-          }
+          onResult(await storeOne(channel, item));
         }
       },
     }),

@@ -32,9 +32,9 @@ export function startMove(deps: MoveDeps, cmd: DimseCommand, pc: AcceptedContext
       const host = hostOf(entry, deps.remoteAddress);
       return {
         target: { destination: entry.aeTitle, to: `${host}:${entry.port}`, tls: entry.tls !== undefined },
-        async send(files, onResult, shouldStop) {
+        async send(items, onResult, shouldStop) {
           await storeFiles({
-            files,
+            files: items,
             host,
             port: entry.port,
             calledAe: entry.aeTitle,

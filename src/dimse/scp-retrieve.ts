@@ -13,7 +13,7 @@ import { runQuery, type QueryKeys } from '../store/query.js';
 import type { DimseCommand } from './command.js';
 import { QUERY_RETRIEVE_LEVEL, decodeIdentifier, encodeIdentifier } from './dataset-codec.js';
 import type { AcceptedContext } from './negotiation.js';
-import type { StoreFileResult } from './scu.js';
+import type { StoreFileResult, StoreItem } from './scu.js';
 import { Status, dimseStatusFor, isWarningStatus, type DimseStatus } from './status.js';
 
 export interface RetrieveDeps {
@@ -37,8 +37,8 @@ export interface RetrieveJob {
 export interface SubOperations {
   /** For the logs: the destination. */
   target: Record<string, unknown>;
-  /** Sends the files in order, reporting each result; stops when `shouldStop` says so. */
-  send(files: string[], onResult: (r: StoreFileResult) => void, shouldStop: () => boolean): Promise<void>;
+  /** Sends the instances in order, reporting each result; stops when `shouldStop` says so. */
+  send(items: StoreItem[], onResult: (r: StoreFileResult) => void, shouldStop: () => boolean): Promise<void>;
 }
 
 /** PS3.4 C.4.2.1.5 and C.4.3.1.4 statuses besides those of status.ts. */
@@ -86,7 +86,7 @@ export function startRetrieve(
   return { cancel: () => void (cancelled = true), done };
 
   async function run(): Promise<void> {
-    let files: { path: string; sop: string }[];
+    let files: StoreItem[];
     let sub: SubOperations;
     try {
       const keys = uniqueKeys(identifier, pc, options.patientRoot);
@@ -104,8 +104,8 @@ export function startRetrieve(
     let warnings = 0;
     let done = 0;
     let lastError: StoreFileResult['error'];
-    const bySop = new Map(files.map((f) => [f.path, f.sop]));
-    await sub.send(files.map((f) => f.path), (r) => {
+    const bySop = new Map(files.map((f) => [f.file, f.meta.mediaStorageSopInstanceUid]));
+    await sub.send(files, (r) => {
       done++;
       if (!r.ok) {
         failedSops.push(bySop.get(r.file) ?? '');
@@ -164,13 +164,18 @@ function uniqueKeys(identifier: Buffer, pc: AcceptedContext, patientRoot: boolea
   return keys;
 }
 
-function instanceFiles(keys: QueryKeys, deps: RetrieveDeps): { path: string; sop: string }[] {
+/** The instances to send, with what the index knows of their files (no read of their meta). */
+function instanceFiles(keys: QueryKeys, deps: RetrieveDeps): StoreItem[] {
   const localPath = deps.store.localPath?.bind(deps.store);
   if (!localPath) throw new MedgeError('MEDGE_ERR_STORE_IO', 'this store keeps no files to send');
   return runQuery(deps.db, 'IMAGE', keys).map((row) => {
     const sop = row.SOPInstanceUID!;
     const stored = deps.index.getInstance(sop);
     if (!stored) throw new MedgeError('MEDGE_ERR_STORE_NOT_FOUND', `instance ${sop} left the index during the retrieve`, { sop });
-    return { path: localPath(stored.blobKey), sop };
+    return {
+      file: localPath(stored.blobKey),
+      meta: { mediaStorageSopClassUid: stored.sopClassUid, mediaStorageSopInstanceUid: sop, transferSyntaxUid: stored.transferSyntaxUid, datasetOffset: stored.datasetOffset },
+      size: stored.size,
+    };
   });
 }

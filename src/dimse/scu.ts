@@ -78,7 +78,8 @@ export interface StoreProgress {
 }
 
 export interface StoreFilesOptions extends PeerOptions {
-  files: string[];
+  /** Paths of Part 10 files, or items whose meta the caller already knows (the index: no read for it). */
+  files: (string | StoreItem)[];
   onProgress?(p: StoreProgress): void;
   /** C-STORE sub-operations of a C-MOVE name who asked for it (PS3.7 9.3.1.1: Move Originator AE Title and Message ID). */
   moveOriginator?: { aeTitle: string; messageId: number };
@@ -128,6 +129,10 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
   };
   const items: StoreItem[] = [];
   for (const file of opts.files) {
+    if (typeof file !== 'string') {
+      items.push(file);
+      continue;
+    }
     try {
       items.push(await readMeta(file));
     } catch (err) {
