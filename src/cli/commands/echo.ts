@@ -41,7 +41,7 @@ export async function runEcho(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const e = err as Error & { code?: string };
-    const advice = tlsAdvice(err) ?? (!tls && e.code === 'MEDGE_ERR_DIMSE_ABORTED' ? 'if this is a DICOM TLS port, add --tls (and --ca)' : undefined);
+    const advice = tlsAdvice(err) ?? (!tls && (e.code === 'MEDGE_ERR_DIMSE_ABORTED' || e.code === 'MEDGE_ERR_DIMSE_PDU') ? 'if this is a DICOM TLS port, add --tls (and --ca)' : undefined);
     process.stderr.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port} failed: ${e.code ? `${e.code}: ` : ''}${e.message}${advice ? `: ${advice}` : ''}\n`);
     return 1;
   }
