@@ -5,7 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import type { ScuTlsOptions } from '../dimse/scu-association.js';
 import { MedgeError } from '../errors.js';
-import { tlsProblem } from '../util/tls-problems.js';
+import { tlsProblem, type TlsRemedies } from '../util/tls-problems.js';
+
+const FLAG_REMEDIES: TlsRemedies = { ca: '--ca', clientCertificate: '--cert, --key', withoutTls: 'leave out --tls' };
 
 export const TLS_FLAGS = {
   tls: { type: 'boolean' },
@@ -40,7 +42,5 @@ export async function tlsFromFlags(values: { tls?: boolean; ca?: string; cert?: 
 /** What to do about a failed TLS connection, in terms of the flags; undefined when `err` is not a TLS failure. */
 export function tlsAdvice(err: unknown): string | undefined {
   const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
-  const problem = tlsProblem(cause?.code ?? '');
-  if (!problem) return undefined;
-  return problem.replace(/`caFile`/g, '--ca').replace(/`certFile`, `keyFile`/g, '--cert, --key').replace(/, or no TLS \(http:\/\/\)/, ', or leave out --tls');
+  return tlsProblem(cause?.code ?? '', FLAG_REMEDIES);
 }

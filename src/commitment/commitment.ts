@@ -6,7 +6,7 @@
  * configured for the sender's AE title (dicom.remoteAes).
  */
 import { hostOf, type RemoteAeTable } from '../dimse/remote-aes.js';
-import { isMedgeError, MedgeError } from '../errors.js';
+import { isMedgeError } from '../errors.js';
 import type { DimseCommand } from '../dimse/command.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
 import type { Logger } from '../observability/log.js';
@@ -79,8 +79,7 @@ export function createCommitmentScp(deps: { remoteAes: RemoteAeTable; reports: C
       try {
         deps.reports.add({ transactionUid: request.transactionUid, requesterAe: peer.aeTitle, host, port: peer.port, refs: request.references });
       } catch (err) {
-        const e = new MedgeError('MEDGE_ERR_COMMITMENT_REQUEST', `the request cannot be recorded: ${(err as Error).message}`, {}, err);
-        return refuse(NActionStatus.ProcessingFailure, e.message);
+        return refuse(NActionStatus.ProcessingFailure, `the request cannot be recorded: ${(err as Error).message}`);
       }
       requests.inc({ result: 'accepted' });
       deps.log.info({ event: 'commitment-requested', callingAe: action.callingAe, transaction: request.transactionUid, instances: request.references.length, reportTo: `${host}:${peer.port}` });

@@ -58,10 +58,12 @@ test('the sample configuration file is valid and complete', () => {
 });
 
 test('dicom.tls: null by default; a listener needs its certificate and key, a port of its own, and no other keys', () => {
-  const tls = (value: unknown) => loadConfig({ overrides: { dicom: { port: 11112, tls: value as never } } });
+  // Configuration values only: nothing listens here.
+  const plain = DEFAULT_CONFIG.dicom.port;
+  const tls = (value: unknown) => loadConfig({ overrides: { dicom: { tls: value as never } } });
   assert.deepEqual(tls({ port: 2762, certFile: '/etc/medge/node.pem', keyFile: '/etc/medge/node.key' }).dicom.tls, { port: 2762, certFile: '/etc/medge/node.pem', keyFile: '/etc/medge/node.key' });
   assert.throws(() => tls({ port: 0 }), /dicom\.tls needs certFile and keyFile/);
-  assert.throws(() => tls({ port: 11112, certFile: 'a.pem', keyFile: 'a.key' }), /dicom\.tls port must differ from dicom\.port \(11112\)/);
+  assert.throws(() => tls({ port: plain, certFile: 'a.pem', keyFile: 'a.key' }), new RegExp(`dicom\\.tls port must differ from dicom\\.port \\(${plain}\\)`));
   assert.throws(() => tls({ port: 70000, certFile: 'a.pem', keyFile: 'a.key' }), /dicom\.tls port must be a whole number from 0 to 65535/);
   assert.throws(() => tls({ port: 2762, certFile: 'a.pem', keyFile: 'a.key', ca: 'x.pem' }), /dicom\.tls has no key ca; it is \{ port, certFile, keyFile, caFile\? \}/);
   assert.throws(() => tls({ port: 2762, certFile: 'a.pem', keyFile: 'a.key', caFile: '' }), /dicom\.tls caFile must be the path of a PEM file/);

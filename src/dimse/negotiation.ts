@@ -79,7 +79,8 @@ export function isAllowedPeer(peers: MedgeConfig['dicom']['allowedPeers'], calli
   });
 }
 
-function normalizeAddress(a: string): string {
+/** An IPv4 peer seen through an IPv6 socket (::ffff:10.0.0.7) as its IPv4 address. */
+export function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 

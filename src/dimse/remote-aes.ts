@@ -5,6 +5,7 @@
  */
 import type { RemoteAe } from '../config/schema.js';
 import { readTlsFiles } from '../util/tls-files.js';
+import { normalizeAddress } from './negotiation.js';
 import type { ScuTlsOptions } from './scu-association.js';
 
 export interface ResolvedRemoteAe {
@@ -31,5 +32,5 @@ export async function loadRemoteAes(entries: readonly RemoteAe[]): Promise<Remot
 
 /** Where to reach `ae`: its host, or the requester's address (IPv4-mapped IPv6 unwrapped). */
 export function hostOf(ae: ResolvedRemoteAe, requesterAddress: string): string {
-  return ae.host ?? requesterAddress.replace(/^::ffff:/, '');
+  return ae.host ?? normalizeAddress(requesterAddress);
 }

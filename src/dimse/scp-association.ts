@@ -24,7 +24,7 @@ import { createStoreReceiver, type StoreReceiver } from './scp-store.js';
 import { startFind } from './scp-find.js';
 import { startMove } from './scp-move.js';
 import { startGet } from './scp-get.js';
-import { SubOperations } from './scp-suboperations.js';
+import { SubOperationChannel } from './scp-suboperations.js';
 import type { RetrieveSources } from './scp.js';
 import { MedgeError } from '../errors.js';
 import { Status } from './status.js';
@@ -70,7 +70,7 @@ export class ScpAssociation {
   private readonly jobs = new Map<number, { cancel(): void; done: Promise<void> }>();
   /** SOP classes for which the requestor took the SCP role: a C-GET's C-STOREs go on their contexts. */
   private requestorScp = new Set<string>();
-  private readonly subOperations: SubOperations;
+  private readonly subOperations: SubOperationChannel;
   readonly closed: Promise<void>;
 
   constructor(socket: Socket, private readonly deps: AssociationDeps) {
@@ -91,7 +91,7 @@ export class ScpAssociation {
         void (store ? store.abort() : Promise.resolve()).finally(resolveClosed);
       },
     });
-    this.subOperations = new SubOperations(this.conn, deps.config.idleTimeoutMs);
+    this.subOperations = new SubOperationChannel(this.conn, deps.config.idleTimeoutMs);
     // PS3.8 9.1.5: ARTIM runs from transport connect until the A-ASSOCIATE-RQ arrives.
     this.conn.startArtim(deps.config.artimTimeoutMs, () => {
       this.log.warn({ event: 'artim-expired', state: this.state });

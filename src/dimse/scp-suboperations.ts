@@ -16,7 +16,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export class SubOperations {
+export class SubOperationChannel {
   private readonly waiting = new Map<number, Waiter>();
   private nextMessageId = 1;
 

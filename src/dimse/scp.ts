@@ -76,6 +76,8 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   const subOperations = deps.metrics.counter('medge_retrieve_suboperations_total', 'C-STORE sub-operations of C-MOVE and C-GET, by kind and result (completed, failed, warning)');
   const retrieve: RetrieveSources | undefined = deps.retrieve && { ...deps.retrieve, counted: (kind, result) => subOperations.inc({ kind, result }) };
   let servers: Server[] = [];
+  /** The DICOM TLS listener among `servers`, when configured. */
+  let secureServer: TlsServer | undefined;
   let port: number | null = null;
   let tlsPort: number | null = null;
   let accepted = 0;
@@ -114,6 +116,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
         if (config.tls) {
           const secure = createTlsListener(config.tls, log, (s) => onConnection(s, true), (code) => tlsRefused.inc({ code }));
           servers.push(secure);
+          secureServer = secure;
           tlsPort = await listen(secure, config.tls.port, 'dicom.tls.port');
           log.info({ event: 'dimse-tls-listening', host: config.host, port: tlsPort, clientCertificates: config.tls.caFile ? 'required' : 'not asked' });
         }
@@ -134,9 +137,8 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
     },
 
     reloadTls() {
-      const secure = servers[1];
-      if (!config.tls || !secure) return false;
-      reloadTlsListener(secure as TlsServer, config.tls);
+      if (!config.tls || !secureServer) return false;
+      reloadTlsListener(secureServer, config.tls);
       log.info({ event: 'dimse-tls-reloaded', certFile: config.tls.certFile });
       return true;
     },
@@ -164,6 +166,7 @@ export function createDimseServer(deps: DimseServerDeps): DimseServer {
   function closeServers(): Promise<void> {
     const closing = servers.filter((srv) => srv.listening).map((srv) => new Promise<void>((resolve) => srv.close(() => resolve())));
     servers = [];
+    secureServer = undefined;
     port = null;
     tlsPort = null;
     return Promise.all(closing).then(() => undefined);
