@@ -55,11 +55,29 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
     if (remaining.length === 0) break;
     medge = await startMedge({ dataDir, args: ['--ae-title', MEDGE_AE] });
     const crash = killed < kills;
-    const killAfterMs = 100 + Math.floor(rng() * 500);
-    const sending = runStorescu({ host: '127.0.0.1', port: medge.dicomPort, aec: MEDGE_AE, paths: remaining, verbose: true });
+    // A random point inside the transfer: once a random number of instances (up to half of what is
+    // left) has been acknowledged, plus 0 to 4 ms, so that the kill lands in any phase of the
+    // next instance (arriving, fsync, rename, index). A wall-clock delay alone missed the transfer
+    // when the node finished 300 instances before it (a CI run: all acknowledged in under 567 ms).
+    const killAtAck = 1 + Math.floor(rng() * Math.max(1, Math.floor(remaining.length / 2)));
+    const killDelayMs = Math.floor(rng() * 5);
+    let acksSeen = 0;
+    let killPoint: (() => void) | undefined;
+    const reached = new Promise<void>((resolve) => (killPoint = resolve));
+    const sending = runStorescu({
+      host: '127.0.0.1',
+      port: medge.dicomPort,
+      aec: MEDGE_AE,
+      paths: remaining,
+      verbose: true,
+      onOutput: (chunk) => {
+        acksSeen += chunk.match(/Received Store Response/g)?.length ?? 0;
+        if (acksSeen >= killAtAck) killPoint?.();
+      },
+    });
     if (crash) {
-      // Whichever comes first: the kill time, or storescu finishing (then the kill hits an idle node).
-      await Promise.race([delay(killAfterMs), sending]);
+      // Whichever comes first: the kill point, or storescu finishing (then the kill hits an idle node).
+      await Promise.race([reached.then(() => delay(killDelayMs)), sending]);
       await medge.kill();
       killed++;
     }
@@ -67,15 +85,15 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
     if (crash && result.code !== 0) interrupted++;
     const acks = acknowledgedFiles(result.output);
     for (const f of acks) acknowledged.add(uidOf.get(f)!);
-    t.diagnostic(`run ${run + 1}: ${remaining.length} to send, ${acks.length} acknowledged${crash ? `, SIGKILL after ${killAfterMs} ms` : ''}, storescu exit ${result.code ?? result.signal}`);
+    t.diagnostic(`run ${run + 1}: ${remaining.length} to send, ${acks.length} acknowledged${crash ? `, SIGKILL after ${killAtAck} answers + ${killDelayMs} ms` : ''}, storescu exit ${result.code ?? result.signal}`);
     if (!crash) {
       assert.equal(result.code, 0, `storescu failed without a crash:\n${result.output.slice(-2000)}\n${medge.output().slice(-2000)}`);
       await medge.stop();
     }
     medge = undefined;
   }
-  // The last planned kills may find nothing left to send when medge is fast; at least one must
-  // have cut a transfer short for the test to mean anything.
+  // Every kill lands inside a transfer (at most half of what is left is acknowledged first); at
+  // least one must have cut a transfer short for the test to mean anything.
   assert.ok(interrupted >= 1, `no kill interrupted a transfer (${killed} kills)`);
   assert.equal(acknowledged.size, INSTANCES, 'every instance was acknowledged in the end');
 

@@ -10,6 +10,8 @@ export interface StorescuOptions {
   /** -v: one "Sending file" and one "Received Store Response" line per instance. */
   verbose?: boolean;
   extraArgs?: string[];
+  /** Called with each chunk of stdout and stderr as it arrives (to act on progress). */
+  onOutput?: (chunk: string) => void;
 }
 
 export interface StorescuRun {
@@ -30,7 +32,9 @@ export function runStorescu(options: StorescuOptions, onSpawn?: (pid: number, ki
   const child = spawn('storescu', args, { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    output += text;
+    options.onOutput?.(text);
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
