@@ -8,6 +8,8 @@ import { NodeEvents } from './events/node-events.js';
 import { createFsBlobStore } from './store/fs-blob-store.js';
 import { InstanceIndex, openIndexDb } from './store/index-db.js';
 import { recoverStore } from './ingest/recover.js';
+import { StoreMarks } from './store/store-marks.js';
+import { ConsistencyMarker } from './store/consistency-marker.js';
 import { createIngest } from './ingest/ingest.js';
 import { createDimseServer } from './dimse/scp.js';
 import { createHttpApp } from './http/app.js';
@@ -48,8 +50,11 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const events = new NodeEvents();
   const store = createFsBlobStore(dataDir);
   const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
-  const { reindexedSeries, ...repair } = await recoverStore(store, index, log);
+  const marks = new StoreMarks(index.db);
+  const { reindexedSeries, ...repair } = await recoverStore(store, index, log, { marks, checkAll: config.store.checkAllAtStart });
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
+  const marker = new ConsistencyMarker({ marks, publishingSince: () => ingest.publishingSince(), log });
+  marker.start();
   // Before anything starts: a TLS file of dicom.remoteAes that cannot be read stops the start.
   const remoteAes = await loadRemoteAes(config.dicom.remoteAes).catch((err: unknown) => {
     index.close();
@@ -93,6 +98,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     dashboard.stop();
     await dispatcher.stop().catch(() => undefined);
     await pipeline.stop().catch(() => undefined);
+    marker.stop();
     index.close();
     throw err;
   }
@@ -112,6 +118,10 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     await uplink.stop().catch((err) => log.error({ event: 'stop-failed', part: 'uplink', err }, 'uplink stop failed'));
     await dispatcher.stop().catch((err) => log.error({ event: 'stop-failed', part: 'alerts', err }, 'alert dispatcher stop failed'));
     await Promise.all(channels.map((c) => c.close?.().catch(() => undefined)));
+    // Nothing stores any more: the next start need not check the store (unless an instance was
+    // still between rename and index commit).
+    marker.stop();
+    marker.markClean();
     index.close();
   }
 

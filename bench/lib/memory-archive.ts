@@ -67,6 +67,7 @@ async function serve(): Promise<void> {
     beginPart10: async (ctx) => counted(await inner.beginPart10(ctx)),
     beginDataset: async (meta, ctx) => counted(await inner.beginDataset(meta, ctx)),
     storePart10: (bytes, ctx) => inner.storePart10(bytes, ctx),
+    publishingSince: () => inner.publishingSince(),
   };
   const app = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health: () => ({ status: 'ok' }) });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -18,7 +18,7 @@ test('file, then MEDGE_* variables, then flags', async (t) => {
   await writeFile(file, 'dicom:\n  aeTitle: FROMFILE\n  port: 104\nhttp:\n  port: 9000\n');
   const config = loadConfig({
     file,
-    env: { MEDGE_DICOM_PORT: '10104', MEDGE_DATA_DIR: '/srv/medge', MEDGE_STORE_MIN_FREE_BYTES: '5000000000', HOME: '/x' },
+    env: { MEDGE_DICOM_PORT: '10104', MEDGE_DATA_DIR: '/srv/medge', MEDGE_STORE_MIN_FREE_BYTES: '5000000000', MEDGE_STORE_CHECK_ALL_AT_START: 'true', HOME: '/x' },
     overrides: { http: { port: 0 } },
   });
   assert.equal(config.dicom.aeTitle, 'FROMFILE');
@@ -26,6 +26,7 @@ test('file, then MEDGE_* variables, then flags', async (t) => {
   assert.equal(config.http.port, 0);
   assert.equal(config.dataDir, '/srv/medge');
   assert.equal(config.store.minFreeBytes, 5_000_000_000);
+  assert.equal(config.store.checkAllAtStart, true);
 });
 
 test('every problem is reported with the key that has it', () => {

@@ -84,6 +84,12 @@ export interface MedgeConfig {
   store: {
     /** New instances are refused when free disk space falls below this many bytes. */
     minFreeBytes: number;
+    /**
+     * Check every stored file against the index at start (after restoring a backup or removing
+     * files by hand). Otherwise a start checks nothing after a clean stop, and after a crash only
+     * the directories changed since the store's last consistency mark (ingest/recover.ts).
+     */
+    checkAllAtStart: boolean;
   };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -245,6 +251,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
   },
   store: {
     minFreeBytes: 1024 * 1024 * 1024,
+    checkAllAtStart: false,
   },
   log: {
     level: 'info',

@@ -26,6 +26,14 @@ const HEADER_READ_LIMIT = 64 * 1024 * 1024;
 /** Free space is re-checked every this many bytes of one instance. */
 const DISK_CHECK_INTERVAL = 16 * 1024 * 1024;
 
+/** The four UIDs every stored instance has. */
+interface InstanceIds {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+}
+
 /** One instance on its way into the store (ingest.ts hands it to the caller as an IngestSession). */
 export class Session {
   /**
@@ -50,6 +58,8 @@ export class Session {
     private readonly dimse: DimseDatasetMeta | undefined,
     private readonly receivedAt: number,
     private readonly checkDisk: () => void,
+    /** Marks the instance as between commit and index (Ingest.publishingSince); returns the end of it. */
+    private readonly startPublishing: () => () => void,
   ) {}
 
   /** Bytes that go before everything written; held until the first write. */
@@ -136,28 +146,35 @@ export class Session {
       const blobKey = blobKeyFor(ids.studyInstanceUid, ids.seriesInstanceUid, ids.sopInstanceUid, this.receivedAt);
       this.closed = true;
       this.head = undefined;
-      await this.writer.commit(blobKey);
-      let recorded;
+      // From the rename to the index commit the file is in place but not indexed: the store's
+      // consistency mark must not pass this instance (store-marks.ts).
+      const published = this.startPublishing();
       try {
-        recorded = deps.index.record({
-          ...header,
-          ...ids,
-          transferSyntaxUid: this.transferSyntaxUid,
-          blobKey,
-          size,
-          datasetOffset: this.datasetOffset,
-          receivedAt: this.receivedAt,
-          protocol: this.ctx.protocol,
-          callingAe: this.ctx.callingAe ?? null,
-          associationId: this.ctx.associationId ?? null,
-          remoteAddress: this.ctx.remoteAddress ?? null,
-        });
-      } catch (err) {
-        await deps.store.delete(blobKey);
-        throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot index the instance: ${(err as Error).message}`, { sop: ids.sopInstanceUid }, err);
+        await this.writer.commit(blobKey);
+        let recorded;
+        try {
+          recorded = deps.index.record({
+            ...header,
+            ...ids,
+            transferSyntaxUid: this.transferSyntaxUid,
+            blobKey,
+            size,
+            datasetOffset: this.datasetOffset,
+            receivedAt: this.receivedAt,
+            protocol: this.ctx.protocol,
+            callingAe: this.ctx.callingAe ?? null,
+            associationId: this.ctx.associationId ?? null,
+            remoteAddress: this.ctx.remoteAddress ?? null,
+          });
+        } catch (err) {
+          await deps.store.delete(blobKey);
+          throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot index the instance: ${(err as Error).message}`, { sop: ids.sopInstanceUid }, err);
+        }
+        if (recorded.kind === 'replaced') await deps.store.delete(recorded.previousBlobKey);
+        return { ...ids, status: recorded.kind === 'replaced' ? 'replaced' : 'stored', transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt, signals: seriesSignals(header) };
+      } finally {
+        published();
       }
-      if (recorded.kind === 'replaced') await deps.store.delete(recorded.previousBlobKey);
-      return { ...ids, status: recorded.kind === 'replaced' ? 'replaced' : 'stored', transferSyntaxUid: this.transferSyntaxUid, size, receivedAt: this.receivedAt, signals: seriesSignals(header) };
     } catch (err) {
       await this.abort().catch(() => undefined);
       throw err;
@@ -185,7 +202,7 @@ export class Session {
     }
   }
 
-  private checkIdentity(h: InstanceHeader): { sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string } {
+  private checkIdentity(h: InstanceHeader): InstanceIds {
     const missing = (['sopClassUid', 'sopInstanceUid', 'studyInstanceUid', 'seriesInstanceUid'] as const).filter((k) => !h[k]);
     if (missing.length > 0) {
       throw new MedgeError('MEDGE_ERR_INGEST_MISSING_UID', `the dataset has no ${missing.join(', ')}`, { missing });

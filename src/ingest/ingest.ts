@@ -42,6 +42,14 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
   }
 
+  /** When each instance between the start of its commit and the end of its indexing began it. */
+  const publishing = new Set<{ since: number }>();
+  const startPublishing = (): (() => void) => {
+    const entry = { since: now() };
+    publishing.add(entry);
+    return () => publishing.delete(entry);
+  };
+
   async function begin(ctx: IngestContext, dimse: DimseDatasetMeta | undefined): Promise<IngestSession> {
     try {
       checkDisk();
@@ -52,7 +60,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     // A C-STORE waits for its instance before the next can come, and its bytes are views into the
     // association's read buffer; a STOW-RS part does not wait, and its chunks are its own.
     const writer = await deps.store.begin(dimse ? { waitingTransfer: `${ctx.protocol}:${ctx.associationId ?? ''}` } : { ownedChunks: true });
-    const session = new Session(writer, ctx, dimse, now(), checkDisk);
+    const session = new Session(writer, ctx, dimse, now(), checkDisk, startPublishing);
     if (dimse) {
       // Written with the first dataset bytes (one write fewer per instance).
       session.prefix(
@@ -98,6 +106,11 @@ export function createIngest(deps: IngestDeps): Ingest {
         throw err;
       }
       return session.finish();
+    },
+    publishingSince() {
+      let since: number | undefined;
+      for (const entry of publishing) since = Math.min(since ?? entry.since, entry.since);
+      return since;
     },
   };
   return ingest;

@@ -75,4 +75,10 @@ export interface Ingest {
   beginDataset(meta: DimseDatasetMeta, ctx: IngestContext): Promise<IngestSession>;
   /** Convenience for whole files held in memory: beginPart10, one write, finish. */
   storePart10(bytes: Buffer, ctx: IngestContext): Promise<IngestOutcome>;
+  /**
+   * The earliest time (ms since the epoch) at which an instance still on its way may have had its
+   * file renamed into place without its index row committed yet; undefined when none is
+   * (the store's consistency mark may not pass it: store-marks.ts).
+   */
+  publishingSince(): number | undefined;
 }

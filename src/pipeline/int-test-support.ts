@@ -16,6 +16,7 @@ import type { BleedSpec } from '../phantom/types.js';
 import { writePhantomSeries, type WrittenSeries } from '../phantom/write-series.js';
 import { createFsBlobStore } from '../store/fs-blob-store.js';
 import { InstanceIndex, openIndexDb } from '../store/index-db.js';
+import { StoreMarks } from '../store/store-marks.js';
 import { createPipeline, type Pipeline, type PipelineDeps } from './pipeline.js';
 import type { AnalyzerModule } from './worker-protocol.js';
 
@@ -49,7 +50,7 @@ export async function startPipelineNode(dir: string, o: TestNodeOptions = {}): P
   const index = new InstanceIndex(openIndexDb(join(dir, 'index.sqlite')));
   const store = createFsBlobStore(join(dir, 'store'));
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: 0 });
-  const recovered = o.recover ? (await recoverStore(store, index, log)).reindexedSeries : undefined;
+  const recovered = o.recover ? (await recoverStore(store, index, log, { marks: new StoreMarks(index.db) })).reindexedSeries : undefined;
   const deps: PipelineDeps = {
     db: index.db, index, store, ingest, events, log, metrics,
     recoveredSeries: recovered,

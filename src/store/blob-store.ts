@@ -44,6 +44,15 @@ export interface BeginOptions {
   ownedChunks?: boolean;
 }
 
+export interface ListOptions {
+  /**
+   * Only keys whose directory (the key up to its last '/') had a blob added or removed at or after
+   * this time, ms since the epoch by the clock that stamps the store's changes. Keys elsewhere are
+   * left out even though they exist: the caller knows nothing changed there.
+   */
+  changedSince?: number;
+}
+
 export interface BlobStore {
   begin(options?: BeginOptions): Promise<BlobWriter>;
   /** Streams a stored blob; throws MEDGE_ERR_STORE_NOT_FOUND when absent. */
@@ -52,8 +61,8 @@ export interface BlobStore {
   /** Size in bytes and modification time (ms since the epoch); undefined when absent. */
   stat(key: string): Promise<{ size: number; modifiedAt: number } | undefined>;
   delete(key: string): Promise<void>;
-  /** Every committed key, for start-up reconciliation with the index. */
-  list(): AsyncIterable<string>;
+  /** Committed keys, for start-up reconciliation with the index: all, or those where something changed lately. */
+  list(options?: ListOptions): AsyncIterable<string>;
   /** Free bytes on the volume holding the store. */
   freeBytes(): number;
   /** Removes temporary data left by a crash. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, openSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -32,6 +32,28 @@ test('fs blob store: 40 blobs committed side by side into one directory are all 
     assert.equal(bytes[bytes.length - 1], i);
   }
   assert.deepEqual(await readdir(join(root, 'tmp')), [], 'no temporary file left');
+});
+
+test('fs blob store: list with changedSince skips directories not changed since, one stat each, and still descends into old parents', async (t) => {
+  const root = await tempRoot(t);
+  const store = createFsBlobStore(root);
+  const keys = ['s1/a/1-x.dcm', 's1/a/2-x.dcm', 's1/b/3-x.dcm', 's2/c/4-x.dcm'];
+  for (const key of keys) {
+    const w = await store.begin();
+    await w.write(Buffer.from(key));
+    await w.commit(key);
+  }
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  // s1/a and both study directories unchanged for an hour; s1/b and s2/c changed now.
+  for (const d of ['s1/a', 's1', 's2']) await utimes(join(root, 'instances', d), hourAgo, hourAgo);
+  const list = async (changedSince?: number) => {
+    const out: string[] = [];
+    for await (const k of store.list(changedSince === undefined ? undefined : { changedSince })) out.push(k);
+    return out.sort();
+  };
+  assert.deepEqual(await list(), keys);
+  assert.deepEqual(await list(Date.now() - 60_000), ['s1/b/3-x.dcm', 's2/c/4-x.dcm']);
+  assert.deepEqual(await list(Date.now() + 60_000), []);
 });
 
 test('fs blob store: a writer that waits inline alone, then two at once, commit the same way', async (t) => {

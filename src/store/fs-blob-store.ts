@@ -1,10 +1,10 @@
-import { open as openCb, createReadStream, mkdirSync, openSync, renameSync, statfsSync } from 'node:fs';
+import { open as openCb, createReadStream, mkdirSync, openSync, renameSync, statfsSync, type Dirent } from 'node:fs';
 import { mkdir, readdir, rm, stat, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MedgeError } from '../errors.js';
 import { FsBlobWriter, ioError } from './fs-blob-writer.js';
-import type { BeginOptions, BlobStore, BlobWriter } from './blob-store.js';
+import type { BeginOptions, BlobStore, BlobWriter, ListOptions } from './blob-store.js';
 import { DirSyncer } from './dir-sync.js';
 import { createInlinePolicy } from './inline-policy.js';
 
@@ -124,16 +124,8 @@ export function createFsBlobStore(root: string): BlobStore {
       await rm(pathOf(key), { force: true });
     },
 
-    async *list(): AsyncIterable<string> {
-      let entries: string[];
-      try {
-        entries = await readdir(blobRoot, { recursive: true });
-      } catch {
-        return;
-      }
-      for (const entry of entries) {
-        if (entry.endsWith('.dcm')) yield relative(blobRoot, join(blobRoot, entry)).split(sep).join('/');
-      }
+    list(options?: ListOptions): AsyncIterable<string> {
+      return listBlobs(blobRoot, options?.changedSince);
     },
 
     localPath: pathOf,
@@ -154,6 +146,35 @@ export function createFsBlobStore(root: string): BlobStore {
       return names.length;
     },
   };
+}
+
+/**
+ * The keys under `root`, one directory at a time (memory stays that of the largest directory, not
+ * of the whole store). With `changedSince`, a directory whose modification time is older is not
+ * listed for its files: adding or removing a name changes a directory's mtime (POSIX), and the
+ * rename's directory fsync makes the new mtime durable with the name. A directory with a link
+ * count of 2 has no subdirectories (ext4, xfs; btrfs counts otherwise and is simply listed), so
+ * an unchanged leaf (a series) costs one stat and no listing.
+ */
+async function* listBlobs(root: string, changedSince: number | undefined, dir = root): AsyncGenerator<string> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch {
+    return;
+  }
+  const changed = changedSince === undefined || info.mtimeMs >= changedSince;
+  if (!changed && info.nlink === 2) return;
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory()) yield* listBlobs(root, changedSince, join(dir, entry.name));
+    else if (changed && entry.name.endsWith('.dcm')) yield relative(root, join(dir, entry.name)).split(sep).join('/');
+  }
 }
 
 /** open(2) in the thread pool, as a plain descriptor (a FileHandle closes itself when collected). */

@@ -8,7 +8,7 @@ export type Db = Database.Database;
  * Opens the SQLite index in WAL mode and applies pending migrations. synchronous=NORMAL: a commit
  * survives a crash of the process (SIGKILL) at once, and a power loss once the WAL is next
  * synced. The instance files are the source of truth: each is fsync'd before it is
- * acknowledged, and start-up re-indexes any file the index lost (reconcile.ts). FULL would add a
+ * acknowledged, and start-up re-indexes any file the index lost (ingest/recover.ts). FULL would add a
  * WAL fsync per instance on the event loop: about 1 ms, a third of the time per instance (measured).
  */
 export function openIndexDb(file: string): Db {
@@ -109,7 +109,11 @@ export class InstanceIndex {
         `SELECT i.sop_uid FROM instances i JOIN series se ON se.series_uid = i.series_uid WHERE se.study_uid = ?
          ORDER BY se.series_uid, CAST(i.instance_number AS INTEGER), i.sop_uid`,
       ),
-      allBlobKeys: db.prepare(`SELECT blob_key AS blobKey, sop_uid AS sopInstanceUid, size FROM instances`),
+      blobsPage: db.prepare(`SELECT blob_key AS blobKey, sop_uid AS sopInstanceUid, size FROM instances WHERE sop_uid > ? ORDER BY sop_uid LIMIT ?`),
+      blobsReceivedSince: db.prepare(
+        `SELECT i.blob_key AS blobKey, i.sop_uid AS sopInstanceUid, i.size FROM series se
+         JOIN instances i ON i.series_uid = se.series_uid WHERE se.last_received_at >= @since AND i.received_at >= @since`,
+      ),
       deleteInstance: db.prepare(`DELETE FROM instances WHERE sop_uid = ?`),
       counts: db.prepare(
         `SELECT (SELECT count(*) FROM studies) AS studies, (SELECT count(*) FROM series) AS series,
@@ -171,8 +175,14 @@ export class InstanceIndex {
     return this.stmts.instancesOfStudy.pluck().all(studyInstanceUid) as string[];
   }
 
-  allBlobs(): { blobKey: string; sopInstanceUid: string; size: number }[] {
-    return this.stmts.allBlobKeys.all() as { blobKey: string; sopInstanceUid: string; size: number }[];
+  /** Instances by SOP Instance UID after `afterSop` (exclusive), at most `limit`: every row, a page at a time. */
+  blobsPage(afterSop: string, limit: number): BlobRow[] {
+    return this.stmts.blobsPage.all(afterSop, limit) as BlobRow[];
+  }
+
+  /** Instances received at or after `since` (ms since the epoch). */
+  blobsReceivedSince(since: number): BlobRow[] {
+    return this.stmts.blobsReceivedSince.all({ since }) as BlobRow[];
   }
 
   deleteInstance(sopInstanceUid: string): void {
@@ -186,6 +196,13 @@ export class InstanceIndex {
   close(): void {
     this.db.close();
   }
+}
+
+/** Where an instance's file is and how large it must be. */
+export interface BlobRow {
+  blobKey: string;
+  sopInstanceUid: string;
+  size: number;
 }
 
 /** Series remembered by record() (a few series arriving at once, with room to spare). */

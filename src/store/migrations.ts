@@ -227,4 +227,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX commitment_reports_due ON commitment_reports(state, due_at);
   `,
+  // 4: how far the instance files and the index are known to agree (store-marks.ts), so that a
+  // start checks only what a crash can have left behind instead of every file.
+  `
+  CREATE TABLE store_marks (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    -- 1 when the node stopped cleanly: files and index agreed, nothing was being stored
+    clean_stop INTEGER NOT NULL,
+    -- ms since the epoch: every instance file renamed into place before it is indexed durably
+    consistent_before INTEGER NOT NULL,
+    written_at INTEGER NOT NULL
+  );
+  `,
 ];

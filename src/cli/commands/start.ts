@@ -18,6 +18,10 @@ Options:
   --http-port N      HTTP port; 0 picks a free port                        [8080]
   --ae-title TITLE   this node's AE title                                  [MEDGE]
   --log-level LEVEL  fatal, error, warn, info, debug, trace, silent        [info]
+  --check-store      check every stored file against the index before listening
+                     (after restoring a backup or removing files by hand); by
+                     default a start checks nothing after a clean stop and, after
+                     a crash, only the directories changed shortly before it
   -h, --help         this text
 
 Precedence: defaults < configuration file < MEDGE_* environment variables < flags.
@@ -33,6 +37,7 @@ export async function runStart(argv: string[]): Promise<number> {
     'http-port': { type: 'string' },
     'ae-title': { type: 'string' },
     'log-level': { type: 'string' },
+    'check-store': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -49,6 +54,7 @@ export async function runStart(argv: string[]): Promise<number> {
     },
     http: { port: intOption('--http-port', values['http-port']) },
     log: { level: values['log-level'] as never },
+    store: { checkAllAtStart: values['check-store'] },
   };
   const config = loadConfig({ file: values.config, env: process.env, overrides });
   const log = createLogger(config.log.level);
