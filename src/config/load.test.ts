@@ -42,6 +42,21 @@ test('every problem is reported with the key that has it', () => {
   );
 });
 
+test('dicom.users: entries checked, passcodes never echoed; requireUserIdentity needs a user', () => {
+  const users = [{ username: 'ct-room-1', passcode: 'hunter2' }, { username: 'ct-room-1' }];
+  assert.throws(
+    () => loadConfig({ overrides: { dicom: { users, requireUserIdentity: true } } }),
+    (err) => {
+      assert.ok(isMedgeError(err, 'MEDGE_ERR_CONFIG_INVALID'));
+      assert.match(err.message, /dicom\.users entry 1: username ct-room-1 is listed twice/);
+      assert.doesNotMatch(err.message, /hunter2/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({ overrides: { dicom: { requireUserIdentity: true } } }), /dicom\.requireUserIdentity needs at least one entry in dicom\.users/);
+  assert.deepEqual(loadConfig({ overrides: { dicom: { users: users.slice(0, 1), requireUserIdentity: true } } }).dicom.users, users.slice(0, 1));
+});
+
 test('unknown keys and unreadable files are named', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'medge-config-'));
   t.after(() => rm(dir, { recursive: true, force: true }));

@@ -13,6 +13,13 @@ export interface AllowedPeer {
   hosts?: string[];
 }
 
+/** A user who may associate by DICOM User Identity negotiation (PS3.7 D.3.3.7, dimse/user-identity.ts). */
+export interface DicomUser {
+  username: string;
+  /** Required of this user when set (identity type 2, username and passcode); type 1 alone then fails. */
+  passcode?: string;
+}
+
 /** Where a remote AE listens, for the associations the node opens to it. */
 export interface RemoteAe {
   /** Its AE title: the called AE of the node's association to it. */
@@ -61,6 +68,13 @@ export interface MedgeConfig {
     /** 'open' accepts any calling AE; 'allow-list' only those in allowedPeers. */
     aePolicy: 'open' | 'allow-list';
     allowedPeers: AllowedPeer[];
+    /**
+     * Users a requestor's User Identity (PS3.7 D.3.3.7, username or username and passcode) is
+     * checked against: one that matches is answered with the positive response it may ask for.
+     */
+    users: DicomUser[];
+    /** Refuse associations that do not present one of `users` (on top of aePolicy). */
+    requireUserIdentity: boolean;
     /** ARTIM timer (PS3.8 9.1.5): how long to wait for an A-ASSOCIATE-RQ or a release reply, ms. */
     artimTimeoutMs: number;
     /** Association closed after this long without any PDU, ms. */
@@ -239,6 +253,8 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     maxPduLength: 262144,
     aePolicy: 'open',
     allowedPeers: [],
+    users: [],
+    requireUserIdentity: false,
     artimTimeoutMs: 30_000,
     idleTimeoutMs: 300_000,
     maxAssociations: 64,

@@ -34,6 +34,23 @@ const CHECKS: Record<string, Check> = {
     }
     return undefined;
   },
+  'dicom.users': (v) => {
+    if (!Array.isArray(v)) return 'must be a list of { username, passcode? }';
+    for (const [i, user] of v.entries()) {
+      const u = user as Record<string, unknown>;
+      if (typeof u !== 'object' || u === null || text(u.username)) return `entry ${i} must be an object with a username`;
+      if (u.passcode !== undefined && text(u.passcode)) return `entry ${i}: passcode must be a non-empty string when given`;
+      const unknown = Object.keys(u).find((k) => k !== 'username' && k !== 'passcode');
+      if (unknown) return `entry ${i}: ${unknown} is not a known key (username, passcode)`;
+      if (v.findIndex((o) => (o as Record<string, unknown>)?.username === u.username) !== i) return `entry ${i}: username ${String(u.username)} is listed twice`;
+    }
+    return undefined;
+  },
+  'dicom.requireUserIdentity': (v, _key, root) => {
+    if (typeof v !== 'boolean') return 'must be true or false';
+    const users = (root?.dicom as Record<string, unknown> | undefined)?.users;
+    return v && Array.isArray(users) && users.length === 0 ? 'needs at least one entry in dicom.users' : undefined;
+  },
   'dicom.artimTimeoutMs': integer(100, 3_600_000),
   'dicom.idleTimeoutMs': integer(100, 86_400_000),
   'dicom.maxAssociations': integer(1, 10_000),
@@ -242,7 +259,7 @@ function isHttpUrl(v: unknown): boolean {
   }
 }
 
-const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations']);
+const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations', 'dicom.users']);
 
 /** Checks every key, collecting all problems into one MEDGE_ERR_CONFIG_INVALID that names them. */
 export function validateConfig(candidate: unknown): MedgeConfig {

@@ -7,7 +7,7 @@ import { DICOM_APPLICATION_CONTEXT, PcResult } from './pdu-constants.js';
 const base: AssociateRq = {
   calledAe: 'MEDGE', callingAe: 'CT1', applicationContext: DICOM_APPLICATION_CONTEXT, protocolVersion: 1, contexts: [], user: { maxPduLength: 0 },
 };
-const policy = { aeTitle: 'MEDGE', aePolicy: 'open' as const, allowedPeers: [], maxAssociations: 2 };
+const policy = { aeTitle: 'MEDGE', aePolicy: 'open' as const, allowedPeers: [], maxAssociations: 2, requireUserIdentity: false };
 
 test('called AE, calling AE allow-list, limit and application context (PS3.8 Table 9-21)', () => {
   assert.equal(checkAssociation(base, policy, '127.0.0.1', 0), undefined);
@@ -19,6 +19,9 @@ test('called AE, calling AE allow-list, limit and application context (PS3.8 Tab
   assert.equal(checkAssociation({ ...base, callingAe: 'XX' }, allow, '10.0.0.5', 0)?.why, 'calling-ae');
   assert.deepEqual(checkAssociation(base, policy, '127.0.0.1', 2), { result: 2, source: 3, reason: 2, why: 'limit' });
   assert.equal(checkAssociation({ ...base, applicationContext: '1.2.3' }, policy, '127.0.0.1', 0)?.reason, 2);
+  const required = { ...policy, requireUserIdentity: true };
+  assert.deepEqual(checkAssociation(base, required, '127.0.0.1', 0), { result: 1, source: 1, reason: 1, why: 'user-identity' });
+  assert.equal(checkAssociation(base, required, '127.0.0.1', 0, 'modality1'), undefined);
 });
 
 test('contexts: first supported transfer syntax wins; unknown abstract syntax 3, no syntax 4 (PS3.8 Table 9-18)', () => {

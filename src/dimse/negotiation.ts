@@ -31,7 +31,7 @@ export interface Rejection {
   source: number;
   reason: number;
   /** For logs and metrics labels. */
-  why: 'called-ae' | 'calling-ae' | 'app-context' | 'protocol-version' | 'limit';
+  why: 'called-ae' | 'calling-ae' | 'user-identity' | 'app-context' | 'protocol-version' | 'limit';
 }
 
 export interface AcceptedContext {
@@ -40,13 +40,14 @@ export interface AcceptedContext {
   transferSyntax: string;
 }
 
-type Policy = Pick<MedgeConfig['dicom'], 'aeTitle' | 'aePolicy' | 'allowedPeers' | 'maxAssociations'>;
+type Policy = Pick<MedgeConfig['dicom'], 'aeTitle' | 'aePolicy' | 'allowedPeers' | 'maxAssociations' | 'requireUserIdentity'>;
 
 /**
  * Decides whether an association may proceed. `active` counts associations already being served
- * (this one excluded). Returns undefined to accept.
+ * (this one excluded); `user` is the username its User Identity authenticated (user-identity.ts).
+ * Returns undefined to accept.
  */
-export function checkAssociation(rq: AssociateRq, policy: Policy, remoteAddress: string, active: number): Rejection | undefined {
+export function checkAssociation(rq: AssociateRq, policy: Policy, remoteAddress: string, active: number, user?: string): Rejection | undefined {
   if ((rq.protocolVersion & PROTOCOL_VERSION) === 0) {
     return { result: RjResult.Permanent, source: RjSource.ServiceProviderAcse, reason: RjReason.ProtocolVersionNotSupported, why: 'protocol-version' };
   }
@@ -58,6 +59,10 @@ export function checkAssociation(rq: AssociateRq, policy: Policy, remoteAddress:
   }
   if (policy.aePolicy === 'allow-list' && !isAllowedPeer(policy.allowedPeers, rq.callingAe.trim(), remoteAddress)) {
     return { result: RjResult.Permanent, source: RjSource.ServiceUser, reason: RjReason.CallingAeNotRecognized, why: 'calling-ae' };
+  }
+  if (policy.requireUserIdentity && user === undefined) {
+    // PS3.7 D.3.3.7 names no reason for a user it does not accept; PS3.8 Table 9-21 has none closer.
+    return { result: RjResult.Permanent, source: RjSource.ServiceUser, reason: RjReason.NoReason, why: 'user-identity' };
   }
   if (policy.maxAssociations > 0 && active >= policy.maxAssociations) {
     // PS3.8 Table 9-21: source 3 (presentation related), reason 2 local-limit-exceeded, transient.

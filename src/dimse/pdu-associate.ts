@@ -2,9 +2,9 @@
  * A-ASSOCIATE-RQ and A-ASSOCIATE-AC PDUs (PS3.8 9.3.2, 9.3.3) with their presentation context and
  * user information items (PS3.8 9.3.2.2, 9.3.3.2, Annex D.1, D.3.3.2, D.3.3.3), and SCP/SCU role
  * selection (PS3.7 D.3.3.4), which the node proposes when it opens an association to send a
- * storage commitment report as the SCP. Other user information sub-items (asynchronous operations
- * 53h, extended negotiation, user identity) are read and ignored: PS3.7 D.3.3 lets an acceptor
- * answer without them.
+ * storage commitment report as the SCP, and User Identity negotiation (PS3.7 D.3.3.7). Other user
+ * information sub-items (asynchronous operations 53h, extended negotiation) are read and ignored:
+ * PS3.7 D.3.3 lets an acceptor answer without them.
  */
 import { MedgeError } from '../errors.js';
 import { AbortReason, DICOM_APPLICATION_CONTEXT, ItemType, PDU_HEADER_LENGTH, PROTOCOL_VERSION, PduType } from './pdu-constants.js';
@@ -30,6 +30,24 @@ export interface UserInformation {
   implementationVersionName?: string;
   /** SCP/SCU Role Selection sub-items (PS3.7 D.3.3.4): the roles of the association requestor. */
   roles?: RoleSelection[];
+  /** A-ASSOCIATE-RQ: who the requestor says it is (PS3.7 D.3.3.7.1, item 58H). */
+  userIdentity?: UserIdentity;
+  /**
+   * A-ASSOCIATE-AC: the positive answer to a user identity whose requestor asked for one and who
+   * was authenticated (PS3.7 D.3.3.7.2, item 59H): the server response, empty for a username.
+   */
+  userIdentityResponse?: Buffer;
+}
+
+/** PS3.7 Table D.3-14. */
+export interface UserIdentity {
+  /** UserIdentityType: 1 username, 2 username and passcode, 3 Kerberos, 4 SAML, 5 JWT. */
+  type: number;
+  positiveResponseRequested: boolean;
+  /** The username (UTF-8), Kerberos ticket, SAML assertion or JSON web token. */
+  primary: Buffer;
+  /** The passcode of type 2 (UTF-8); empty otherwise. */
+  secondary: Buffer;
 }
 
 export interface RoleSelection {
@@ -140,8 +158,46 @@ function decodeUserInfo(value: Buffer): UserInformation {
     } else if (sub.type === ItemType.ImplementationClassUid) user.implementationClassUid = uidString(sub.value);
     else if (sub.type === ItemType.ImplementationVersionName) user.implementationVersionName = sub.value.toString('latin1').trim();
     else if (sub.type === ItemType.RoleSelection) (user.roles ??= []).push(decodeRole(sub.value));
+    else if (sub.type === ItemType.UserIdentityRq) user.userIdentity = decodeUserIdentity(sub.value);
+    else if (sub.type === ItemType.UserIdentityAc) user.userIdentityResponse = decodeUserIdentityResponse(sub.value);
   }
   return user;
+}
+
+/** PS3.7 Table D.3-14: type (1), positive-response-requested (1), primary length (2), primary, secondary length (2), secondary. */
+function decodeUserIdentity(value: Buffer): UserIdentity {
+  if (value.length < 6) throw malformed('user identity sub-item shorter than 6 bytes');
+  const primaryLength = value.readUInt16BE(2);
+  if (value.length < 4 + primaryLength + 2) throw malformed('user identity sub-item shorter than its primary field');
+  const secondaryLength = value.readUInt16BE(4 + primaryLength);
+  const secondaryStart = 6 + primaryLength;
+  if (value.length < secondaryStart + secondaryLength) throw malformed('user identity sub-item shorter than its secondary field');
+  return {
+    type: value[0]!,
+    positiveResponseRequested: value[1] === 1,
+    primary: value.subarray(4, 4 + primaryLength),
+    secondary: value.subarray(secondaryStart, secondaryStart + secondaryLength),
+  };
+}
+
+function encodeUserIdentity(id: UserIdentity): Buffer {
+  const head = Buffer.from([id.type, id.positiveResponseRequested ? 1 : 0, 0, 0]);
+  head.writeUInt16BE(id.primary.length, 2);
+  const secondaryLength = Buffer.alloc(2);
+  secondaryLength.writeUInt16BE(id.secondary.length, 0);
+  return item(ItemType.UserIdentityRq, Buffer.concat([head, id.primary, secondaryLength, id.secondary]));
+}
+
+/** PS3.7 Table D.3-15: server response length (2), server response. */
+function decodeUserIdentityResponse(value: Buffer): Buffer {
+  if (value.length < 2 || value.length < 2 + value.readUInt16BE(0)) throw malformed('user identity answer shorter than its server response');
+  return value.subarray(2, 2 + value.readUInt16BE(0));
+}
+
+function encodeUserIdentityResponse(response: Buffer): Buffer {
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(response.length, 0);
+  return item(ItemType.UserIdentityAc, Buffer.concat([head, response]));
 }
 
 /** PS3.7 Table D.3-9: UID-length (2), SOP-class-uid, SCU-role (1), SCP-role (1). */
@@ -211,6 +267,8 @@ function userInfoItem(user: UserInformation): Buffer {
   if (user.implementationClassUid) subs.push(item(ItemType.ImplementationClassUid, Buffer.from(user.implementationClassUid, 'latin1')));
   for (const role of user.roles ?? []) subs.push(encodeRole(role));
   if (user.implementationVersionName) subs.push(item(ItemType.ImplementationVersionName, Buffer.from(user.implementationVersionName, 'latin1')));
+  if (user.userIdentity) subs.push(encodeUserIdentity(user.userIdentity));
+  if (user.userIdentityResponse) subs.push(encodeUserIdentityResponse(user.userIdentityResponse));
   return item(ItemType.UserInformation, Buffer.concat(subs));
 }
 

@@ -27,7 +27,13 @@ export const ItemType = {
   AsyncOperations: 0x53,
   RoleSelection: 0x54,
   ImplementationVersionName: 0x55,
+  /** User Identity sub-items (PS3.7 D.3.3.7): the requestor's identity, the acceptor's answer. */
+  UserIdentityRq: 0x58,
+  UserIdentityAc: 0x59,
 } as const;
+
+/** User-Identity-Type of the User Identity sub-item (PS3.7 Table D.3-14). */
+export const UserIdentityType = { Username: 1, UsernameAndPasscode: 2, Kerberos: 3, Saml: 4, Jwt: 5 } as const;
 
 /** PS3.7 Annex A.2.1: the one DICOM application context name. */
 export const DICOM_APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';

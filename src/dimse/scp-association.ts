@@ -17,7 +17,8 @@ import { decodeCommand, type DimseCommand } from './command.js';
 import { Connection } from './connection.js';
 import { malformed } from './pdu-associate.js';
 import { checkAssociation, negotiateContexts, negotiateRoles, type AcceptedContext, type Rejection } from './negotiation.js';
-import { encodeAssociateAc } from './pdu-associate.js';
+import { encodeAssociateAc, type UserIdentity } from './pdu-associate.js';
+import { authenticateUser, userIdentityResponse } from './user-identity.js';
 import { encodeAssociateRj, encodeReleaseRp, type Pdu, type Pdv } from './pdu.js';
 import { AbortReason, AbortSource, CommandField } from './pdu-constants.js';
 import { createStoreReceiver, type StoreReceiver } from './scp-store.js';
@@ -132,9 +133,11 @@ export class ScpAssociation {
     this.conn.stopArtim();
     this.callingAe = rq.callingAe;
     const remote = this.conn.socket.remoteAddress ?? '';
-    const rejection = checkAssociation(rq, this.deps.config, remote, this.deps.activeCount());
+    const identity = rq.user.userIdentity;
+    const user = authenticateUser(identity, this.deps.config.users);
+    const rejection = checkAssociation(rq, this.deps.config, remote, this.deps.activeCount(), user);
     if (rejection) {
-      this.log.warn({ event: 'association-rejected', callingAe: rq.callingAe, calledAe: rq.calledAe, why: rejection.why });
+      this.log.warn({ event: 'association-rejected', callingAe: rq.callingAe, calledAe: rq.calledAe, why: rejection.why, ...identityLog(identity) });
       this.deps.onResult('rejected', rejection.why);
       this.state = 'released';
       await this.conn.send(encodeAssociateRj(rejection.result, rejection.source, rejection.reason));
@@ -148,7 +151,7 @@ export class ScpAssociation {
     this.conn.peerMaxPduLength = rq.user.maxPduLength;
     this.state = 'established';
     this.deps.onResult('accepted');
-    this.log.info({ event: 'association-accepted', callingAe: rq.callingAe, remote, proposed: rq.contexts.length, accepted: accepted.size });
+    this.log.info({ event: 'association-accepted', callingAe: rq.callingAe, remote, proposed: rq.contexts.length, accepted: accepted.size, ...identityLog(identity, user) });
     await this.conn.send(
       encodeAssociateAc({
         calledAe: rq.calledAe,
@@ -161,6 +164,7 @@ export class ScpAssociation {
           implementationClassUid: IMPLEMENTATION_CLASS_UID,
           implementationVersionName: IMPLEMENTATION_VERSION_NAME,
           roles,
+          userIdentityResponse: userIdentityResponse(identity, user),
         },
       }),
     );
@@ -310,4 +314,10 @@ function collectSmall(what: string, limit: number, whole: (dataset: Buffer) => v
     for (const f of fragments) parts.push(Buffer.from(f)); // views into the read buffer: copy
     return last ? whole(Buffer.concat(parts)) : undefined;
   };
+}
+
+/** What the logs say of a User Identity: its type and, once authenticated, the username (never a passcode). */
+function identityLog(identity: UserIdentity | undefined, user?: string): Record<string, unknown> {
+  if (!identity) return {};
+  return { userIdentityType: identity.type, ...(user !== undefined ? { user } : { userAuthenticated: false }) };
 }
