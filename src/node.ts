@@ -10,6 +10,7 @@ import { InstanceIndex, openIndexDb } from './store/index-db.js';
 import { recoverStore } from './ingest/recover.js';
 import { StoreMarks } from './store/store-marks.js';
 import { ConsistencyMarker } from './store/consistency-marker.js';
+import { DiskForecast } from './store/disk-forecast.js';
 import { createIngest } from './ingest/ingest.js';
 import { createDimseServer } from './dimse/scp.js';
 import { createHttpApp } from './http/app.js';
@@ -61,6 +62,8 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     throw err;
   });
 
+  const forecast = new DiskForecast({ freeBytes: () => store.freeBytes(), minFreeBytes: config.store.minFreeBytes, warnHours: config.store.warnHoursToFloor, log });
+  forecast.start();
   const health = () => {
     const free = store.freeBytes();
     const diskOk = free >= config.store.minFreeBytes;
@@ -69,7 +72,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       aeTitle: config.dicom.aeTitle,
       ports,
-      disk: { freeBytes: free, minFreeBytes: config.store.minFreeBytes, ok: diskOk },
+      disk: { freeBytes: free, minFreeBytes: config.store.minFreeBytes, ok: diskOk, ...forecast.outlook() },
       index: index.counts(),
       dimse: dimse.status(),
       pipeline: pipeline.status(),
@@ -80,6 +83,10 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     };
   };
   metrics.gauge('medge_disk_free_bytes', 'Free bytes on the volume of the data directory', (g) => g.set({}, store.freeBytes()));
+  metrics.gauge('medge_disk_hours_to_floor', 'Hours until free space reaches store.minFreeBytes at the last day\'s pace (absent while unknown or not shrinking)', (g) => {
+    const hours = forecast.outlook().hoursToFloor;
+    if (hours !== null) g.set({}, hours);
+  });
 
   // The pipeline judges series complete and analyses them in worker threads; the dispatcher turns
   // analyses into alerts and delivers them through the outbox. Both resume persisted work at start.
@@ -99,6 +106,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     await dispatcher.stop().catch(() => undefined);
     await pipeline.stop().catch(() => undefined);
     marker.stop();
+    forecast.stop();
     index.close();
     throw err;
   }
@@ -121,6 +129,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     // Nothing stores any more: the next start need not check the store (unless an instance was
     // still between rename and index commit).
     marker.stop();
+    forecast.stop();
     marker.markClean();
     index.close();
   }

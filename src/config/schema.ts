@@ -99,6 +99,11 @@ export interface MedgeConfig {
     /** New instances are refused when free disk space falls below this many bytes. */
     minFreeBytes: number;
     /**
+     * Warn (health, log, metric) when, at the last day's pace, free space reaches minFreeBytes
+     * within this many hours (store/disk-forecast.ts); 0: never.
+     */
+    warnHoursToFloor: number;
+    /**
      * Check every stored file against the index at start (after restoring a backup or removing
      * files by hand). Otherwise a start checks nothing after a clean stop, and after a crash only
      * the directories changed since the store's last consistency mark (ingest/recover.ts).
@@ -267,6 +272,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
   },
   store: {
     minFreeBytes: 1024 * 1024 * 1024,
+    warnHoursToFloor: 48,
     checkAllAtStart: false,
   },
   log: {

@@ -79,6 +79,7 @@ const CHECKS: Record<string, Check> = {
   'http.port': integer(0, 65535),
   'http.host': text,
   'store.minFreeBytes': integer(0, Number.MAX_SAFE_INTEGER),
+  'store.warnHoursToFloor': integer(0, 8760),
   'store.checkAllAtStart': (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
   'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'pipeline.quietMs': integer(100, 3_600_000),
