@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, mkdir, readdir, utimes } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, readdir, readFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MARK_MARGIN_MS, recoverStore, type Recovery } from './recover.js';
@@ -27,7 +27,7 @@ function file(sop: string, series = '1.2.3.4'): Buffer {
   );
 }
 
-test('start-up recovery re-indexes lost files, removes leftovers and dangling rows', async (t) => {
+test('start-up recovery re-indexes lost files, removes leftovers and dangling rows, sets unreadable files aside', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'medge-recover-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const store = createFsBlobStore(dir);
@@ -49,6 +49,10 @@ test('start-up recovery re-indexes lost files, removes leftovers and dangling ro
   const stale = await store.begin();
   await stale.write(file('1.2.3.4.1'));
   await stale.commit('x/y/1.2.3.4.1-stale.dcm');
+  // A file that is no instance at all (a disk error, or put there by hand): kept aside, not deleted.
+  const junk = await store.begin();
+  await junk.write(Buffer.from('not DICOM at all'));
+  await junk.commit('x/y/1.2.3.4.9-junk.dcm');
   // A half-written temporary file.
   await mkdir(join(dir, 'tmp'), { recursive: true });
   await writeFile(join(dir, 'tmp', 'crash.part'), Buffer.alloc(100));
@@ -59,7 +63,7 @@ test('start-up recovery re-indexes lost files, removes leftovers and dangling ro
   assert.equal(marks.read(), undefined, 'a store from before marks has none');
   const report = await recoverStore(store, index, log, { marks });
   assert.deepEqual(counts(report), {
-    scope: 'all', temporaryRemoved: 1, reindexed: 2, orphansRemoved: 1, danglingRowsRemoved: 1, filesChecked: 4, rowsChecked: 4,
+    scope: 'all', temporaryRemoved: 1, reindexed: 2, orphansRemoved: 1, quarantined: 1, danglingRowsRemoved: 1, filesChecked: 5, rowsChecked: 4,
     reindexedSeries: [{ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4' }],
   });
   assert.equal(index.getInstance('1.2.3.4.3')!.blobKey, 'x/y/1.2.3.4.3-lost.dcm');
@@ -67,9 +71,10 @@ test('start-up recovery re-indexes lost files, removes leftovers and dangling ro
   assert.equal(index.getInstance('1.2.3.4.2'), undefined);
   assert.notEqual(index.getInstance('1.2.3.4.1')!.blobKey, 'x/y/1.2.3.4.1-stale.dcm');
   assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+  assert.equal((await readFile(join(dir, 'quarantine', 'x_y_1.2.3.4.9-junk.dcm'))).toString(), 'not DICOM at all');
   assert.equal(marks.read()!.cleanStop, false, 'a running node is not marked clean');
   assert.deepEqual(counts(await recoverStore(store, index, log, { marks, checkAll: true })), {
-    scope: 'all', temporaryRemoved: 0, reindexed: 0, orphansRemoved: 0, danglingRowsRemoved: 0, filesChecked: 3, rowsChecked: 3, reindexedSeries: [],
+    scope: 'all', temporaryRemoved: 0, reindexed: 0, orphansRemoved: 0, quarantined: 0, danglingRowsRemoved: 0, filesChecked: 3, rowsChecked: 3, reindexedSeries: [],
   });
   // Regression: the first version took the key's name for the SOP Instance UID and removed such a
   // file as superseded when the name did not match.
@@ -98,7 +103,7 @@ test('after a clean stop nothing is checked; after a crash only the directories 
 
   marks.write({ cleanStop: true, consistentBefore: now - 60_000 });
   assert.deepEqual(counts(await recoverStore(store, index, log, { marks })), {
-    scope: 'none', temporaryRemoved: 0, reindexed: 0, orphansRemoved: 0, danglingRowsRemoved: 0, filesChecked: 0, rowsChecked: 0, reindexedSeries: [],
+    scope: 'none', temporaryRemoved: 0, reindexed: 0, orphansRemoved: 0, quarantined: 0, danglingRowsRemoved: 0, filesChecked: 0, rowsChecked: 0, reindexedSeries: [],
   });
   assert.equal(index.getInstance('1.2.3.5.1'), undefined, 'a clean stop vouches for the store: nothing is listed');
 
@@ -107,7 +112,7 @@ test('after a clean stop nothing is checked; after a crash only the directories 
   marks.write({ cleanStop: false, consistentBefore: now - 60_000 });
   const changed = await recoverStore(store, index, log, { marks });
   assert.deepEqual(counts(changed), {
-    scope: 'changed', temporaryRemoved: 0, reindexed: 1, orphansRemoved: 0, danglingRowsRemoved: 0, filesChecked: 1, rowsChecked: 1,
+    scope: 'changed', temporaryRemoved: 0, reindexed: 1, orphansRemoved: 0, quarantined: 0, danglingRowsRemoved: 0, filesChecked: 1, rowsChecked: 1,
     reindexedSeries: [{ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.5' }],
   });
   assert.equal(keyOf('1.2.3.5.1'), newKey);

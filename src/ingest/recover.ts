@@ -31,8 +31,10 @@ export interface RecoveryReport {
   temporaryRemoved: number;
   /** Complete files the index did not know (lost index commits): indexed again. */
   reindexed: number;
-  /** Files superseded by a newer indexed version of the same instance, or unreadable: removed. */
+  /** Files superseded by a newer indexed version of the same instance: removed. */
   orphansRemoved: number;
+  /** Files that cannot be read as an instance: moved to DATA/quarantine, logged as errors. */
+  quarantined: number;
   /** Index rows whose file is missing or has another size: removed, logged as errors. */
   danglingRowsRemoved: number;
   /** Instance files and index rows looked at. */
@@ -69,8 +71,10 @@ export interface RecoverOptions {
  * complete, so one the index does not know (a crash between commit and index, or an index commit
  * lost with the power) is indexed again. Re-indexing an instance whose sender saw no success is
  * harmless: the sender sends it again and gets 'duplicate'. A file whose instance is already
- * indexed under another key is a superseded or unacknowledged version and is removed. An index row
- * without its file should be impossible; it is removed and logged.
+ * indexed under another key is a superseded or unacknowledged version and is removed; one that
+ * cannot be read as an instance (a disk error, a file put there by hand) is moved to
+ * DATA/quarantine, never deleted. An index row without its file should be impossible; it is
+ * removed and logged.
  *
  * Only what a crash can have touched is checked: nothing after a clean stop, the directories
  * changed since the consistency mark after a crash, so that a store of millions of instances
@@ -83,7 +87,7 @@ export async function recoverStore(store: BlobStore, index: InstanceIndex, log: 
   const scope: CheckScope = options.checkAll || !mark ? 'all' : mark.cleanStop ? 'none' : 'changed';
   const since = scope === 'changed' ? mark!.consistentBefore - MARK_MARGIN_MS : undefined;
   const report: RecoveryReport = {
-    scope, temporaryRemoved: await store.cleanTemporary(), reindexed: 0, orphansRemoved: 0, danglingRowsRemoved: 0, filesChecked: 0, rowsChecked: 0, ms: 0,
+    scope, temporaryRemoved: await store.cleanTemporary(), reindexed: 0, orphansRemoved: 0, quarantined: 0, danglingRowsRemoved: 0, filesChecked: 0, rowsChecked: 0, ms: 0,
   };
   const series = new Map<string, SeriesRef>();
   const progress = progressLogger(log, report);
@@ -94,13 +98,16 @@ export async function recoverStore(store: BlobStore, index: InstanceIndex, log: 
       progress();
       if (isIndexedAs(index, key)) continue;
       const found = await reindex(store, index, key);
-      if (found === 'indexed') continue;
-      if (found) {
+      if (found.kind === 'reindexed') {
         report.reindexed++;
-        series.set(found.seriesInstanceUid, found);
-      } else {
+        series.set(found.series.seriesInstanceUid, found.series);
+      } else if (found.kind === 'superseded') {
         await store.delete(key);
         report.orphansRemoved++;
+      } else if (found.kind === 'unreadable') {
+        const path = await store.quarantine(key);
+        report.quarantined++;
+        log.error({ event: 'store-file-quarantined', key, path, reason: found.reason }, 'a stored file cannot be read as an instance; moved aside for a person to look at');
       }
     }
     const check = (rows: BlobRow[]) => checkRows(store, index, log, rows, report, progress);
@@ -112,7 +119,7 @@ export async function recoverStore(store: BlobStore, index: InstanceIndex, log: 
   // its row is now durable with this commit.
   options.marks.write({ cleanStop: false, consistentBefore: started }, now());
   report.ms = now() - started;
-  const repaired = report.temporaryRemoved || report.reindexed || report.orphansRemoved || report.danglingRowsRemoved;
+  const repaired = report.temporaryRemoved || report.reindexed || report.orphansRemoved || report.quarantined || report.danglingRowsRemoved;
   if (repaired) log.warn({ event: 'store-recovered', ...report, series: series.size }, 'store repaired after an unclean stop');
   else log.info({ event: 'store-checked', ...report }, scope === 'none' ? 'clean stop before: store not checked' : 'store checked: files and index agree');
   return { ...report, reindexedSeries: [...series.values()] };
@@ -156,31 +163,34 @@ function progressLogger(log: Logger, report: RecoveryReport): () => void {
   };
 }
 
+/** What a file the index does not point at turned out to be. */
+type Found = { kind: 'indexed' } | { kind: 'reindexed'; series: SeriesRef } | { kind: 'superseded' } | { kind: 'unreadable'; reason: string };
+
 /**
- * Indexes a file the index does not know and returns its series; 'indexed' when the index already
- * points at this key; undefined when it is not a storable instance or its instance is indexed
- * under another key (a superseded version: the caller removes it).
+ * Indexes a file the index does not know. 'indexed': the index already points at this key;
+ * 'superseded': its instance is indexed under another key (the caller removes it); 'unreadable':
+ * not a storable instance (the caller moves it aside).
  */
-async function reindex(store: BlobStore, index: InstanceIndex, key: string): Promise<SeriesRef | 'indexed' | undefined> {
+async function reindex(store: BlobStore, index: InstanceIndex, key: string): Promise<Found> {
   let bytes: Buffer;
   try {
     bytes = await store.read(key);
-  } catch {
-    return undefined;
+  } catch (err) {
+    return { kind: 'unreadable', reason: `cannot read it: ${(err as Error).message}` };
   }
   const meta = readFileMeta(bytes);
-  if (!meta) return undefined;
+  if (!meta) return { kind: 'unreadable', reason: 'no PS3.10 file meta' };
   let parsed;
   try {
     parsed = parseInstanceHeader(bytes, meta.transferSyntaxUid, bytes.length);
-  } catch {
-    return undefined;
+  } catch (err) {
+    return { kind: 'unreadable', reason: `its dataset does not parse: ${(err as Error).message}` };
   }
-  if (parsed.kind !== 'ok') return undefined;
+  if (parsed.kind !== 'ok') return { kind: 'unreadable', reason: 'its dataset header does not end' };
   const h = parsed.header;
-  if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return undefined;
+  if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return { kind: 'unreadable', reason: 'it lacks a SOP, study or series UID' };
   const existing = index.getInstance(h.sopInstanceUid);
-  if (existing) return existing.blobKey === key ? 'indexed' : undefined;
+  if (existing) return existing.blobKey === key ? { kind: 'indexed' } : { kind: 'superseded' };
   index.record({
     ...h,
     sopInstanceUid: h.sopInstanceUid,
@@ -197,5 +207,5 @@ async function reindex(store: BlobStore, index: InstanceIndex, key: string): Pro
     associationId: null,
     remoteAddress: null,
   });
-  return { studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid };
+  return { kind: 'reindexed', series: { studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid } };
 }

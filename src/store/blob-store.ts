@@ -68,6 +68,11 @@ export interface BlobStore {
   /** Removes temporary data left by a crash. */
   cleanTemporary(): Promise<number>;
   /**
+   * Moves a committed blob that cannot be read as an instance out of the store, for a person to
+   * look at instead of deleting it; returns where it went.
+   */
+  quarantine(key: string): Promise<string>;
+  /**
    * The file holding a committed blob, for readers in other threads (the analysis workers read a
    * series' files themselves instead of having them copied across). Only backends that keep blobs
    * as files have it; the caller reads through `read` otherwise.

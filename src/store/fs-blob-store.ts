@@ -15,6 +15,8 @@ const SLOW_DISK_BACKOFF_MS = 60_000;
 /** A transfer that began no writer for this long no longer counts as storing (ms). */
 const TRANSFER_QUIET_MS = 50;
 const BLOB_DIR = 'instances';
+/** Files found in the store that cannot be read as instances (start-up check), kept for a person. */
+const QUARANTINE_DIR = 'quarantine';
 
 /**
  * Blob store on a local filesystem. A blob is written to `tmp/`, fdatasync'd, renamed into
@@ -133,6 +135,15 @@ export function createFsBlobStore(root: string): BlobStore {
     freeBytes(): number {
       const s = statfsSync(root);
       return s.bavail * s.bsize;
+    },
+
+    async quarantine(key: string): Promise<string> {
+      const dest = join(root, QUARANTINE_DIR, key.split('/').join('_'));
+      await mkdir(dirname(dest), { recursive: true });
+      renameSync(pathOf(key), dest);
+      await dirs.sync(dirname(pathOf(key)));
+      await dirs.sync(dirname(dest));
+      return dest;
     },
 
     async cleanTemporary(): Promise<number> {
