@@ -14,6 +14,7 @@ import type { RemoteAeTable } from '../dimse/remote-aes.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
 import { statusHex } from '../dimse/status.js';
 import type { Logger } from '../observability/log.js';
+import type { DicomUser } from '../config/schema.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db, InstanceIndex } from '../store/index-db.js';
@@ -45,7 +46,13 @@ interface Row {
 }
 
 /** Sends one report (over TLS when `tls` is given); resolves once the requester answered it with a success status. */
-export type ReportSender = (report: PendingReport, result: CommitmentResult, callingAe: string, tls?: ScuTlsOptions) => Promise<void>;
+/** `peer`: the requester's dicom.remoteAes settings for the association (DICOM TLS, a user identity). */
+export type ReportSender = (report: PendingReport, result: CommitmentResult, callingAe: string, peer?: ReportPeer) => Promise<void>;
+
+export interface ReportPeer {
+  tls?: ScuTlsOptions;
+  user?: DicomUser;
+}
 
 export interface CommitmentReportsDeps {
   db: Db;
@@ -77,7 +84,7 @@ export class CommitmentReports {
 
   constructor(private readonly deps: CommitmentReportsDeps) {
     this.now = deps.now ?? Date.now;
-    this.send = deps.send ?? ((r, result, ae, tls) => sendReport(r, result, ae, { timeoutMs: deps.timeoutMs ?? 30_000, log: deps.log, tls }));
+    this.send = deps.send ?? ((r, result, ae, peer) => sendReport(r, result, ae, { timeoutMs: deps.timeoutMs ?? 30_000, log: deps.log, ...peer }));
     this.outcomes = deps.metrics.counter('medge_commitment_reports_total', 'Storage commitment report attempts, by outcome (delivered, retry, expired)');
     deps.metrics.gauge('medge_commitment_reports_pending', 'Storage commitment reports not yet delivered', (g) => g.set({}, this.status().pending));
     const db = deps.db;
@@ -161,7 +168,8 @@ export class CommitmentReports {
     const at = { transaction: report.transactionUid, requester: report.requesterAe, host: report.host, port: report.port };
     try {
       const result = await checkCommitment(report.refs, this.deps);
-      await this.send(report, result, this.deps.nodeAe, this.deps.remoteAes?.find(report.requesterAe)?.tls);
+      const peer = this.deps.remoteAes?.find(report.requesterAe);
+      await this.send(report, result, this.deps.nodeAe, peer && { tls: peer.tls, user: peer.user });
       this.stmts.delivered.run(this.now(), row.pk);
       this.outcomes.inc({ outcome: 'delivered' });
       this.deps.log.info({ event: 'commitment-report-delivered', ...at, committed: result.committed.length, failed: result.failed.length });
@@ -186,8 +194,8 @@ export class CommitmentReports {
  * N-EVENT-REPORT-RQ on a new association to the requester (PS3.4 J.3.3): the node is the
  * association requestor and the Storage Commitment SCP, which it proposes by role selection.
  */
-export async function sendReport(report: PendingReport, result: CommitmentResult, callingAe: string, options: { timeoutMs: number; log: Logger; tls?: ScuTlsOptions }): Promise<void> {
-  const { timeoutMs, log, tls } = options;
+export async function sendReport(report: PendingReport, result: CommitmentResult, callingAe: string, options: { timeoutMs: number; log: Logger } & ReportPeer): Promise<void> {
+  const { timeoutMs, log, tls, user } = options;
   const assoc = await ScuAssociation.open({
     host: report.host,
     port: report.port,
@@ -196,6 +204,7 @@ export async function sendReport(report: PendingReport, result: CommitmentResult
     contexts: [{ id: 1, abstractSyntax: STORAGE_COMMITMENT_PUSH, transferSyntaxes: [TS.ExplicitVRLittleEndian, TS.ImplicitVRLittleEndian] }],
     roles: [{ sopClassUid: STORAGE_COMMITMENT_PUSH, scu: false, scp: true }],
     tls,
+    user,
     timeoutMs,
     log,
   });

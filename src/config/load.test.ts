@@ -55,6 +55,12 @@ test('dicom.users: entries checked, passcodes never echoed; requireUserIdentity 
   );
   assert.throws(() => loadConfig({ overrides: { dicom: { requireUserIdentity: true } } }), /dicom\.requireUserIdentity needs at least one entry in dicom\.users/);
   assert.deepEqual(loadConfig({ overrides: { dicom: { users: users.slice(0, 1), requireUserIdentity: true } } }).dicom.users, users.slice(0, 1));
+  assert.throws(
+    () => loadConfig({ overrides: { dicom: { remoteAes: [{ aeTitle: 'WS1', port: 104, user: { username: 'medge', passcode: 'hunter2', pin: 1 } }] } } as never }),
+    (err) => /dicom\.remoteAes entry 0: user: pin is not a known key \(username, passcode\)/.test((err as Error).message) && !/hunter2/.test((err as Error).message),
+  );
+  const dest = { id: 'a', type: 'dimse', aeTitle: 'ARCHIVE', host: 'h', port: 104, user: { passcode: 'x' } };
+  assert.throws(() => loadConfig({ overrides: { uplink: { destinations: [dest] } } as never }), /user must be an object with a username/);
 });
 
 test('unknown keys and unreadable files are named', async (t) => {

@@ -32,6 +32,8 @@ export interface RemoteAe {
    * (default: the built-in list); `certFile` and `keyFile`, the node's own, for a peer that asks.
    */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** A DICOM User Identity to present to it (PS3.7 D.3.3.7), for a peer that requires one. */
+  user?: DicomUser;
 }
 
 /**
@@ -215,6 +217,8 @@ export type UplinkDestinationConfig =
        * chain and unencrypted private key, PEM, for an archive that requires one (mutual authentication).
        */
       tls?: { caFile?: string; certFile?: string; keyFile?: string };
+      /** A DICOM User Identity to present to the archive (PS3.7 D.3.3.7), for one that requires it. */
+      user?: DicomUser;
     });
 
 export type AlertSeverity = 'critical' | 'urgent' | 'routine';

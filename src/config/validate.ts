@@ -37,12 +37,9 @@ const CHECKS: Record<string, Check> = {
   'dicom.users': (v) => {
     if (!Array.isArray(v)) return 'must be a list of { username, passcode? }';
     for (const [i, user] of v.entries()) {
-      const u = user as Record<string, unknown>;
-      if (typeof u !== 'object' || u === null || text(u.username)) return `entry ${i} must be an object with a username`;
-      if (u.passcode !== undefined && text(u.passcode)) return `entry ${i}: passcode must be a non-empty string when given`;
-      const unknown = Object.keys(u).find((k) => k !== 'username' && k !== 'passcode');
-      if (unknown) return `entry ${i}: ${unknown} is not a known key (username, passcode)`;
-      if (v.findIndex((o) => (o as Record<string, unknown>)?.username === u.username) !== i) return `entry ${i}: username ${String(u.username)} is listed twice`;
+      const problem = checkUser(user, `entry ${i}`);
+      if (problem) return problem;
+      if (v.findIndex((o) => (o as Record<string, unknown>)?.username === (user as Record<string, unknown>).username) !== i) return `entry ${i}: username ${String((user as Record<string, unknown>).username)} is listed twice`;
     }
     return undefined;
   },
@@ -63,8 +60,12 @@ const CHECKS: Record<string, Check> = {
       if (ae) return `entry ${i}: aeTitle ${ae}`;
       if (integer(1, 65535)(p.port, '')) return `entry ${i}: port must be a whole number from 1 to 65535 (where ${String(p.aeTitle)} listens)`;
       if (p.host !== undefined && text(p.host)) return `entry ${i}: host must be a host name or address`;
-      const unknown = Object.keys(p).find((k) => !['aeTitle', 'port', 'host', 'tls'].includes(k));
-      if (unknown) return `entry ${i}: ${unknown} is not a known key (aeTitle, port, host, tls)`;
+      const unknown = Object.keys(p).find((k) => !['aeTitle', 'port', 'host', 'tls', 'user'].includes(k));
+      if (unknown) return `entry ${i}: ${unknown} is not a known key (aeTitle, port, host, tls, user)`;
+      if (p.user !== undefined) {
+        const user = checkUser(p.user, `entry ${i}: user`);
+        if (user) return user;
+      }
       if (p.tls !== undefined) {
         const tls = p.tls as Record<string, unknown>;
         if (typeof tls !== 'object' || tls === null || Object.keys(tls).some((k) => !TLS_FILES.includes(k))) return `entry ${i}: tls must be { caFile?, certFile?, keyFile? } (PEM paths)`;
@@ -199,6 +200,10 @@ function checkUplinkDestinations(v: unknown): string | undefined {
       if (text(dest.host)) return `${at}: host must be a host name or address`;
       if (integer(1, 65535)(dest.port, '')) return `${at}: port must be a whole number from 1 to 65535`;
       if (dest.callingAeTitle !== undefined && aeTitle(dest.callingAeTitle, '')) return `${at}: callingAeTitle ${aeTitle(dest.callingAeTitle, '')}`;
+      if (dest.user !== undefined) {
+        const user = checkUser(dest.user, `${at}: user`);
+        if (user) return user;
+      }
       const tls = dest.tls as Record<string, unknown> | undefined;
       if (tls !== undefined) {
         const shape = '{ caFile?, certFile?, keyFile? } (PEM paths)';
@@ -251,6 +256,15 @@ function checkUplinkPolicy(v: unknown): string | undefined {
   return undefined;
 }
 
+/** A DICOM user identity { username, passcode? } (dicom.users, dicom.remoteAes[].user, uplink DIMSE destinations). */
+function checkUser(v: unknown, at: string): string | undefined {
+  const u = v as Record<string, unknown>;
+  if (typeof u !== 'object' || u === null || text(u.username)) return `${at} must be an object with a username`;
+  if (u.passcode !== undefined && text(u.passcode)) return `${at}: passcode must be a non-empty string when given`;
+  const unknown = Object.keys(u).find((k) => k !== 'username' && k !== 'passcode');
+  return unknown ? `${at}: ${unknown} is not a known key (username, passcode)` : undefined;
+}
+
 function isHttpUrl(v: unknown): boolean {
   if (typeof v !== 'string') return false;
   try {
@@ -260,7 +274,7 @@ function isHttpUrl(v: unknown): boolean {
   }
 }
 
-const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations', 'dicom.users']);
+const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations', 'dicom.users', 'dicom.remoteAes']);
 
 /** Checks every key, collecting all problems into one MEDGE_ERR_CONFIG_INVALID that names them. */
 export function validateConfig(candidate: unknown): MedgeConfig {

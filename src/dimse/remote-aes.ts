@@ -3,7 +3,7 @@
  * request: C-MOVE destinations (scp-move.ts) and storage commitment reports (commitment/). An
  * entry's TLS files are read once, at start: one that cannot be read stops the start, naming it.
  */
-import type { RemoteAe } from '../config/schema.js';
+import type { DicomUser, RemoteAe } from '../config/schema.js';
 import { readTlsFiles } from '../util/tls-files.js';
 import { normalizeAddress } from './negotiation.js';
 import type { ScuTlsOptions } from './scu-association.js';
@@ -15,6 +15,8 @@ export interface ResolvedRemoteAe {
   host?: string;
   /** DICOM TLS to it (PS3.15 B.1), when its entry has `tls`. */
   tls?: ScuTlsOptions;
+  /** The User Identity to present to it, when its entry has `user`. */
+  user?: DicomUser;
 }
 
 export interface RemoteAeTable {
@@ -25,7 +27,7 @@ export async function loadRemoteAes(entries: readonly RemoteAe[]): Promise<Remot
   const byTitle = new Map<string, ResolvedRemoteAe>();
   for (const e of entries) {
     const tls = e.tls ? await readTlsFiles(e.tls, `dicom.remoteAes entry ${e.aeTitle}`) : undefined;
-    byTitle.set(e.aeTitle.trim(), { aeTitle: e.aeTitle.trim(), port: e.port, host: e.host, tls });
+    byTitle.set(e.aeTitle.trim(), { aeTitle: e.aeTitle.trim(), port: e.port, host: e.host, tls, user: e.user });
   }
   return { find: (aeTitle) => byTitle.get(aeTitle.trim()) };
 }

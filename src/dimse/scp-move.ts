@@ -40,6 +40,7 @@ export function startMove(deps: MoveDeps, cmd: DimseCommand, pc: AcceptedContext
             calledAe: entry.aeTitle,
             callingAe: deps.nodeAe,
             tls: entry.tls,
+            user: entry.user,
             log: deps.log,
             moveOriginator: { aeTitle: deps.callingAe, messageId: cmd.messageId ?? 0 },
             shouldStop,

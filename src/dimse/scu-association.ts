@@ -15,6 +15,8 @@ import { encodeAssociateRq } from './pdu-associate.js';
 import { encodeReleaseRq, fragmentMessage, type Pdu } from './pdu.js';
 import { AbortReason, AbortSource, DICOM_APPLICATION_CONTEXT, PcResult } from './pdu-constants.js';
 import { findAcceptedContext, type AcceptedContext } from './negotiation.js';
+import { presentedIdentity } from './user-identity.js';
+import type { DicomUser } from '../config/schema.js';
 
 export interface ScuAssociationOptions {
   host: string;
@@ -30,6 +32,8 @@ export interface ScuAssociationOptions {
   timeoutMs?: number;
   /** DICOM TLS (PS3.15 B.1, the TLS Secure Transport Connection Profile): the peer's CA, PEM. */
   tls?: ScuTlsOptions;
+  /** A User Identity to present (PS3.7 D.3.3.7), for a peer that requires one. */
+  user?: DicomUser;
   log: Logger;
 }
 
@@ -96,7 +100,13 @@ export class ScuAssociation {
         applicationContext: DICOM_APPLICATION_CONTEXT,
         protocolVersion: 1,
         contexts: opts.contexts,
-        user: { maxPduLength: opts.maxPduLength ?? DEFAULT_MAX_PDU, implementationClassUid: IMPLEMENTATION_CLASS_UID, implementationVersionName: IMPLEMENTATION_VERSION_NAME, roles: opts.roles },
+        user: {
+          maxPduLength: opts.maxPduLength ?? DEFAULT_MAX_PDU,
+          implementationClassUid: IMPLEMENTATION_CLASS_UID,
+          implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+          roles: opts.roles,
+          userIdentity: opts.user && presentedIdentity(opts.user),
+        },
       }),
     );
     const ac = await pending;

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import { MedgeError, toMedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
+import type { DicomUser } from '../config/schema.js';
 import { readFileMeta, type ParsedFileMeta } from '../dicom/part10.js';
 import { TS } from '../dicom/uids.js';
 import { pino } from 'pino';
@@ -29,6 +30,8 @@ export interface PeerOptions {
   timeoutMs?: number;
   /** DICOM TLS to the peer (PS3.15 B.1). */
   tls?: ScuTlsOptions;
+  /** A User Identity to present (PS3.7 D.3.3.7). */
+  user?: DicomUser;
   log?: Logger;
 }
 

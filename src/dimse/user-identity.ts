@@ -5,6 +5,7 @@
  * authentication succeeded" (D.3.3.7), so a node without `dicom.users` answers nothing and the
  * requestor decides whether to go on (dcmtk's `--pos-response` does not). Kerberos, SAML and JWT
  * identities (types 3 to 5) need an identity provider the node does not have: never authenticated.
+ * As the requestor (`medge send --user`), the node presents a username and passcode.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DicomUser } from '../config/schema.js';
@@ -26,6 +27,19 @@ export function authenticateUser(identity: UserIdentity | undefined, users: read
 /** The A-ASSOCIATE-AC answer: an empty server response for an authenticated username that asked for one (PS3.7 D.3.3.7.2). */
 export function userIdentityResponse(identity: UserIdentity | undefined, authenticated: string | undefined): Buffer | undefined {
   return authenticated !== undefined && identity?.positiveResponseRequested ? Buffer.alloc(0) : undefined;
+}
+
+/**
+ * What the node presents as the requestor: a username, or a username and passcode (types 1, 2).
+ * No positive response is asked for: the peer accepting the association is answer enough.
+ */
+export function presentedIdentity(user: DicomUser): UserIdentity {
+  return {
+    type: user.passcode === undefined ? UserIdentityType.Username : UserIdentityType.UsernameAndPasscode,
+    positiveResponseRequested: false,
+    primary: Buffer.from(user.username, 'utf8'),
+    secondary: Buffer.from(user.passcode ?? '', 'utf8'),
+  };
 }
 
 function digest(b: Buffer): Buffer {

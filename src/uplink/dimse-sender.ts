@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { MedgeError, toMedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import { storeFiles, type StoreFileResult } from '../dimse/scu.js';
+import type { DicomUser } from '../config/schema.js';
 import type { ScuTlsOptions } from '../dimse/scu-association.js';
 import { statusHex } from '../dimse/status.js';
 import { CONVERTIBLE } from '../dimse/scu-convert.js';
@@ -17,6 +18,8 @@ export interface DimseSenderOptions {
   calledAe: string;
   callingAe: string;
   tls?: ScuTlsOptions;
+  /** A User Identity to present (PS3.7 D.3.3.7). */
+  user?: DicomUser;
   timeoutMs?: number;
   /** Where de-identified copies are written for the time of a send (the SCU streams files). */
   tmpDir: string;
@@ -57,7 +60,7 @@ export function createDimseSender(o: DimseSenderOptions): UplinkSender {
         files.push(file);
       } else files.push(data.path);
     }
-    const { results, summary } = await storeFiles({ host: o.host, port: o.port, calledAe: o.calledAe, callingAe: o.callingAe, tls: o.tls, timeoutMs: o.timeoutMs, log: o.log, files });
+    const { results, summary } = await storeFiles({ host: o.host, port: o.port, calledAe: o.calledAe, callingAe: o.callingAe, tls: o.tls, user: o.user, timeoutMs: o.timeoutMs, log: o.log, files });
     const lost = results.filter((r) => !r.ok && r.error && LINK_CODES.has(r.error.code));
     if (lost.length === results.length && results.length > 0) throw linkError(lost[0]!, target);
     const byFile = new Map(results.map((r) => [r.file, r]));
@@ -148,7 +151,7 @@ function linkError(r: StoreFileResult, target: string): MedgeError {
   const tls = tlsProblem(code) ?? (/certificate|SSL|TLS/i.test(cause?.message ?? '') ? `TLS failed (${cause!.message.trim()})` : undefined);
   if (tls) return new MedgeError('MEDGE_ERR_UPLINK_TLS', `TLS with ${target} failed: ${tls} [${code}]`, { target, tlsCode: code, retryable: false }, e);
   if (e.code === 'MEDGE_ERR_DIMSE_REJECTED') {
-    return new MedgeError('MEDGE_ERR_UPLINK_REJECTED', `${target} rejected the association: ${e.message}; check the called and calling AE titles`, { target, retryable: false, destinationLevel: true }, e);
+    return new MedgeError('MEDGE_ERR_UPLINK_REJECTED', `${target} rejected the association: ${e.message}; check the called and calling AE titles, and the destination's user if the archive requires a DICOM user identity`, { target, retryable: false, destinationLevel: true }, e);
   }
   return new MedgeError('MEDGE_ERR_UPLINK_NETWORK', `${target}: ${e.message}; retried later`, { target, retryable: true }, e);
 }

@@ -168,7 +168,7 @@ async function makeSenders(d: UplinkDestinationConfig, deps: UplinkDeps): Promis
   const tls = d.tls && (await readTlsFiles(d.tls, `uplink destination ${d.id}`));
   const sender = createDimseSender({
     host: d.host, port: d.port, calledAe: d.aeTitle, callingAe: d.callingAeTitle ?? deps.nodeAe,
-    tls, timeoutMs: d.timeoutMs, tmpDir: join(deps.dataDir, 'uplink-tmp'), log: deps.log,
+    tls, user: d.user, timeoutMs: d.timeoutMs, tmpDir: join(deps.dataDir, 'uplink-tmp'), log: deps.log,
   });
   return { sender, alertSender: sendsAlerts(d) && d.alertUrl ? createAlertPoster({ baseUrl: d.alertUrl, timeoutMs: d.timeoutMs }) : undefined };
 }

@@ -4,6 +4,7 @@ import { storeFiles, type StoreProgress } from '../../dimse/scu.js';
 import { parsePeerAddress } from '../../dimse/peer-address.js';
 import { intOption, parseCommandArgs } from '../parse-args.js';
 import { TLS_FLAGS, TLS_HELP, tlsAdvice, tlsFromFlags } from '../tls-flags.js';
+import { USER_FLAGS, USER_HELP, userAdvice, userFromFlags } from '../user-flags.js';
 
 const HELP = `Usage: medge send DIR|FILE... --to AE@host:port [options]
 
@@ -18,6 +19,7 @@ Options:
   --calling-ae TITLE   our AE title in the association      [MEDGE]
   --timeout S          seconds to wait for each answer      [30]
 ${TLS_HELP}
+${USER_HELP}
   -h, --help           this text
 
 Prints progress on stderr (a bar on a terminal, periodic lines otherwise) and a summary: files sent,
@@ -27,7 +29,7 @@ export async function runSend(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'send',
     argv,
-    { to: { type: 'string' }, 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, ...TLS_FLAGS, help: { type: 'boolean', short: 'h' } },
+    { to: { type: 'string' }, 'calling-ae': { type: 'string' }, timeout: { type: 'string' }, ...TLS_FLAGS, ...USER_FLAGS, help: { type: 'boolean', short: 'h' } },
     true,
   );
   if (values.help) {
@@ -41,6 +43,7 @@ export async function runSend(argv: string[]): Promise<number> {
   const peer = parsePeerAddress(values.to);
   const timeoutMs = (intOption('--timeout', values.timeout) ?? 30) * 1000;
   const tls = await tlsFromFlags(values);
+  const user = userFromFlags(values);
   const files: string[] = [];
   for (const p of positionals) await collect(p, files);
   const dicom: string[] = [];
@@ -65,12 +68,13 @@ export async function runSend(argv: string[]): Promise<number> {
     callingAe: values['calling-ae'] ?? 'MEDGE',
     timeoutMs,
     tls,
+    user,
     onProgress: progress.update,
   });
   progress.done();
   for (const r of results) {
     if (r.ok) continue;
-    const advice = tlsAdvice(r.error);
+    const advice = tlsAdvice(r.error) ?? userAdvice(r.error, user);
     process.stderr.write(`failed: ${r.file}: ${r.error?.code ?? ''} ${r.error?.message ?? ''}${advice ? `: ${advice}` : ''}\n`);
   }
   const s = summary.elapsedMs / 1000 || 1e-9;
