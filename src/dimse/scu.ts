@@ -16,7 +16,7 @@ import type { DimseCommand } from './command.js';
 import type { Connection } from './connection.js';
 import type { AcceptedContext } from './negotiation.js';
 import { fragmentMessage } from './pdu.js';
-import { streamDataset } from './scu-stream.js';
+import { discardPrepared, prepareDataset, streamDataset, type PreparedDataset } from './scu-stream.js';
 import { CommandField, PRIORITY_MEDIUM, VERIFICATION_SOP_CLASS } from './pdu-constants.js';
 import { CONVERTIBLE, convertDataset } from './scu-convert.js';
 import { isFailureStatus, statusHex } from './status.js';
@@ -154,7 +154,16 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
       continue;
     }
     let i = 0;
-    for (; i < batch.length && assoc.usable && !opts.shouldStop?.(); i++) report(await storeOne(assoc, batch[i]!, opts.moveOriginator));
+    let prepared: Promise<PreparedDataset | undefined> | undefined;
+    for (; i < batch.length && assoc.usable && !opts.shouldStop?.(); i++) {
+      const next = batch[i + 1];
+      const mine = prepared;
+      prepared = undefined;
+      // While the peer stores this file, the next one is opened and its first batch read.
+      const onDatasetSent = next ? () => void (prepared = prepareNext(assoc, next)) : undefined;
+      report(await storeOne(assoc, batch[i]!, opts.moveOriginator, { prepared: mine, onDatasetSent }));
+    }
+    if (prepared) void prepared.then((p) => p && discardPrepared(assoc.conn, p));
     if (i < batch.length && !opts.shouldStop?.()) queue = [...batch.slice(i), ...queue]; // association lost: re-associate for the rest
     else await assoc.release().catch(() => assoc.abort());
   }
@@ -215,15 +224,25 @@ function nextBatch(queue: StoreItem[]): { batch: StoreItem[]; contexts: Presenta
  * One C-STORE: the file's own transfer syntax when a context has it, else a conversion to an
  * accepted uncompressed one (scu-convert.ts); never throws, the result says what happened.
  */
-export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginator?: StoreFilesOptions['moveOriginator']): Promise<StoreFileResult> {
+export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginator?: StoreFilesOptions['moveOriginator'], overlap: StoreOverlap = {}): Promise<StoreFileResult> {
   const sopClassUid = it.meta.mediaStorageSopClassUid;
   const fileTs = it.meta.transferSyntaxUid;
   let pc = assoc.findContext(sopClassUid, fileTs);
   let send: () => Promise<number>;
+  let prepared = overlap.prepared;
+  const discard = () => {
+    if (prepared) void prepared.then((p) => p && discardPrepared(assoc.conn, p));
+    prepared = undefined;
+  };
   if (pc) {
     const id = pc.id;
-    send = () => streamDataset(assoc, id, it);
+    send = async () => {
+      const ready = await prepared;
+      prepared = undefined;
+      return streamDataset(assoc, id, it, ready);
+    };
   } else {
+    discard();
     pc = [...assoc.accepted.values()].find((c) => c.abstractSyntax === sopClassUid && CONVERTIBLE.has(c.transferSyntax));
     if (!pc || !CONVERTIBLE.has(fileTs)) {
       const error = new MedgeError('MEDGE_ERR_DIMSE_NO_CONTEXT', `the peer accepts neither ${fileTs} nor a syntax this file can be converted to`, { sopClassUid, transferSyntaxUid: fileTs, path: it.file });
@@ -250,7 +269,10 @@ export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginato
         moveOriginatorAeTitle: moveOriginator?.aeTitle,
         moveOriginatorMessageId: moveOriginator?.messageId,
       },
-      async () => void (sent = await send()),
+      async () => {
+        sent = await send();
+        overlap.onDatasetSent?.();
+      },
     );
     const status = rsp.status ?? 0;
     if (isFailureStatus(status)) {
@@ -260,5 +282,20 @@ export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginato
     return { file: it.file, ok: true, status, bytes: sent };
   } catch (err) {
     return { file: it.file, ok: false, error: toMedgeError(err), bytes: sent };
+  } finally {
+    discard();
   }
+}
+
+/** What storeFiles overlaps with a C-STORE: the file prepared while the previous one was stored, and the hook to prepare the next. */
+export interface StoreOverlap {
+  prepared?: Promise<PreparedDataset | undefined>;
+  /** Called once the dataset is sent, while the peer stores it. */
+  onDatasetSent?: () => void;
+}
+
+/** The next file, opened and its first batch read, when it goes out in its own syntax (no conversion). */
+function prepareNext(assoc: StoreChannel, it: StoreItem): Promise<PreparedDataset | undefined> {
+  const pc = assoc.findContext(it.meta.mediaStorageSopClassUid, it.meta.transferSyntaxUid);
+  return pc ? prepareDataset(assoc.conn, pc.id, it) : Promise.resolve(undefined);
 }
