@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_ALERT_DELIVERY: 'an alert could not be delivered on a channel',
   MEDGE_ERR_ALERT_NOT_FOUND: 'no alert has this id',
   MEDGE_ERR_HTTP_FORBIDDEN: 'the request is not allowed from this address',
+  MEDGE_ERR_HTTP_UNAUTHORIZED: 'the request carries no valid credentials of http.users',
   MEDGE_ERR_UPLINK_NETWORK: 'the destination cannot be reached or the connection failed',
   MEDGE_ERR_UPLINK_TLS: 'the TLS connection to the destination cannot be established',
   MEDGE_ERR_UPLINK_AUTH: 'the destination refused the credentials',

@@ -22,6 +22,7 @@ import { createUplink } from './uplink/uplink.js';
 import { CommitmentReports } from './commitment/reports.js';
 import { createCommitmentScp } from './commitment/commitment.js';
 import { loadRemoteAes } from './dimse/remote-aes.js';
+import { readServerPair } from './util/tls-files.js';
 
 export interface RunningNode {
   /** dicomTls: the DICOM TLS listener's, when dicom.tls is configured. */
@@ -56,8 +57,12 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
   const marker = new ConsistencyMarker({ marks, publishingSince: () => ingest.publishingSince(), log });
   marker.start();
-  // Before anything starts: a TLS file of dicom.remoteAes that cannot be read stops the start.
-  const remoteAes = await loadRemoteAes(config.dicom.remoteAes).catch((err: unknown) => {
+  // Before anything starts: a TLS file of dicom.remoteAes or http.tls that cannot be used stops the start.
+  const [remoteAes, https] = await Promise.all([
+    loadRemoteAes(config.dicom.remoteAes),
+    config.http.tls ? readServerPair(config.http.tls, 'http.tls') : undefined,
+  ]).catch((err: unknown) => {
+    marker.stop();
     index.close();
     throw err;
   });
@@ -117,7 +122,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   commitmentReports.start();
   const commitment = createCommitmentScp({ remoteAes, reports: commitmentReports, log, metrics });
   const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment, retrieve: { index, store, remoteAes } });
-  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events });
+  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events, users: config.http.users, https });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */
   async function stopDomain(): Promise<void> {

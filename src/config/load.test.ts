@@ -63,6 +63,21 @@ test('dicom.users: entries checked, passcodes never echoed; requireUserIdentity 
   assert.throws(() => loadConfig({ overrides: { uplink: { destinations: [dest] } } as never }), /user must be an object with a username/);
 });
 
+test('http.users and http.tls: entries checked, passwords never echoed', () => {
+  assert.throws(
+    () => loadConfig({ overrides: { http: { users: [{ username: 'a:b', password: 'hunter2' }], tls: { certFile: '/x.pem' } } } as never }),
+    (err) => {
+      const m = (err as Error).message;
+      assert.match(m, /http\.users entry 0: a username cannot contain ':'/);
+      assert.match(m, /http\.tls must be null or \{ certFile, keyFile \}/);
+      assert.doesNotMatch(m, /hunter2/);
+      return true;
+    },
+  );
+  const ok = loadConfig({ overrides: { http: { users: [{ username: 'router', password: 'pw' }], tls: { certFile: '/a.pem', keyFile: '/a.key' } } } });
+  assert.deepEqual(ok.http.tls, { certFile: '/a.pem', keyFile: '/a.key' });
+});
+
 test('unknown keys and unreadable files are named', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'medge-config-'));
   t.after(() => rm(dir, { recursive: true, force: true }));

@@ -20,6 +20,12 @@ export interface DicomUser {
   passcode?: string;
 }
 
+/** A user of the HTTP API and DICOMweb (HTTP Basic, RFC 7617). */
+export interface HttpUser {
+  username: string;
+  password: string;
+}
+
 /** Where a remote AE listens, for the associations the node opens to it. */
 export interface RemoteAe {
   /** Its AE title: the called AE of the node's association to it. */
@@ -96,6 +102,13 @@ export interface MedgeConfig {
     /** TCP port of the HTTP API, DICOMweb and metrics; 0 picks a free port. */
     port: number;
     host: string;
+    /**
+     * Who may use the HTTP API and DICOMweb (HTTP Basic, RFC 7617); empty: anyone who reaches the
+     * port. /api/health and /metrics stay open to monitoring (http/basic-auth.ts).
+     */
+    users: HttpUser[];
+    /** HTTPS on http.port with this certificate and key (PEM files); null: plain HTTP. */
+    tls: { certFile: string; keyFile: string } | null;
   };
   store: {
     /** New instances are refused when free disk space falls below this many bytes. */
@@ -273,6 +286,8 @@ export const DEFAULT_CONFIG: MedgeConfig = {
   http: {
     port: 8080,
     host: '0.0.0.0',
+    users: [],
+    tls: null,
   },
   store: {
     minFreeBytes: 1024 * 1024 * 1024,

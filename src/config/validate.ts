@@ -79,6 +79,25 @@ const CHECKS: Record<string, Check> = {
   'dicom.tls': checkDicomTls,
   'http.port': integer(0, 65535),
   'http.host': text,
+  'http.users': (v) => {
+    if (!Array.isArray(v)) return 'must be a list of { username, password }';
+    for (const [i, user] of v.entries()) {
+      const u = user as Record<string, unknown>;
+      if (typeof u !== 'object' || u === null || text(u.username) || text(u.password)) return `entry ${i} must be { username, password }, both non-empty`;
+      if (String(u.username).includes(':')) return `entry ${i}: a username cannot contain ':' (RFC 7617)`;
+      const unknown = Object.keys(u).find((k) => k !== 'username' && k !== 'password');
+      if (unknown) return `entry ${i}: ${unknown} is not a known key (username, password)`;
+      if (v.findIndex((o) => (o as Record<string, unknown>)?.username === u.username) !== i) return `entry ${i}: username ${String(u.username)} is listed twice`;
+    }
+    return undefined;
+  },
+  'http.tls': (v) => {
+    if (v === null) return undefined;
+    const t = v as Record<string, unknown>;
+    if (typeof t !== 'object' || text(t.certFile) || text(t.keyFile)) return 'must be null or { certFile, keyFile } (PEM paths)';
+    const unknown = Object.keys(t).find((k) => k !== 'certFile' && k !== 'keyFile');
+    return unknown ? `${unknown} is not a known key (certFile, keyFile)` : undefined;
+  },
   'store.minFreeBytes': integer(0, Number.MAX_SAFE_INTEGER),
   'store.warnHoursToFloor': integer(0, 8760),
   'store.checkAllAtStart': (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
@@ -274,7 +293,7 @@ function isHttpUrl(v: unknown): boolean {
   }
 }
 
-const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations', 'dicom.users', 'dicom.remoteAes']);
+const SECRET_BEARING: ReadonlySet<string> = new Set(['alerts.channels', 'uplink.destinations', 'dicom.users', 'dicom.remoteAes', 'http.users']);
 
 /** Checks every key, collecting all problems into one MEDGE_ERR_CONFIG_INVALID that names them. */
 export function validateConfig(candidate: unknown): MedgeConfig {

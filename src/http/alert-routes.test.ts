@@ -37,6 +37,27 @@ test('POST /api/alerts/:id/ack: from loopback it records who and when; from else
   await dispatcher.stop();
 });
 
+test('with http.users: every route but health and metrics needs HTTP Basic credentials (401 and a challenge), and an authenticated acknowledgement may come from another host', async () => {
+  const { app, dispatcher, analyse } = apiHarness({}, [{ username: 'ward', password: 'pw' }]);
+  dispatcher.start();
+  analyse(AX, 'positive', [5]);
+  const id = dispatcher.list()[0]!.id;
+  const basic = (user: string) => ({ authorization: `Basic ${Buffer.from(user).toString('base64')}` });
+  for (const url of ['/api/health', '/metrics']) assert.equal((await app.inject({ url })).statusCode, 200, url);
+  const none = await app.inject({ url: '/api/alerts' });
+  assert.equal(none.statusCode, 401);
+  assert.equal(none.json().error.code, 'MEDGE_ERR_HTTP_UNAUTHORIZED');
+  assert.match(String(none.headers['www-authenticate']), /^Basic realm="medge"/);
+  assert.equal((await app.inject({ url: '/api/alerts', headers: basic('ward:nope') })).statusCode, 401);
+  assert.equal((await app.inject({ url: '/api/alerts', headers: basic('nobody:pw') })).statusCode, 401);
+  assert.equal((await app.inject({ url: '/dicom-web/studies', headers: { authorization: 'Bearer x' } })).statusCode, 401);
+  assert.equal((await app.inject({ url: '/api/alerts', headers: basic('ward:pw') })).statusCode, 200);
+  const ack = await app.inject({ method: 'POST', url: `/api/alerts/${id}/ack`, remoteAddress: '10.20.30.40', headers: basic('ward:pw'), payload: { by: 'Dr X' } });
+  assert.equal(ack.statusCode, 200, ack.body);
+  assert.equal(ack.json().acknowledgedBy, 'Dr X');
+  await dispatcher.stop();
+});
+
 test('GET /api/alerts and /api/alerts/:id show alerts with their deliveries; filters', async () => {
   const { app, dispatcher, analyse, channels } = apiHarness();
   dispatcher.start();

@@ -28,7 +28,8 @@ function peerAddress(request: FastifyRequest): string | undefined {
  * and POST /api/alerts/:id/ack { "by": "Dr X" }. Until authentication arrives the acknowledgement
  * is accepted only from loopback (a browser on the node, or a proxy on it that authenticates).
  */
-export function registerAlertRoutes(app: FastifyInstance, deps: { db: Db; alerts?: AlertAcknowledger }): void {
+/** `authenticated`: http.users is configured (basic-auth.ts), so a request that got here carries valid credentials. */
+export function registerAlertRoutes(app: FastifyInstance, deps: { db: Db; alerts?: AlertAcknowledger; authenticated?: boolean }): void {
   app.get('/api/alerts', async (request) => {
     const q = request.query as { state?: string; unacknowledged?: string; limit?: string };
     if (q.state !== undefined && q.state !== 'active' && q.state !== 'retracted') {
@@ -49,8 +50,8 @@ export function registerAlertRoutes(app: FastifyInstance, deps: { db: Db; alerts
   app.post('/api/alerts/:id/ack', async (request) => {
     const { id } = request.params as { id: string };
     const address = peerAddress(request);
-    if (!isLoopback(address)) {
-      throw new MedgeError('MEDGE_ERR_HTTP_FORBIDDEN', 'alerts can be acknowledged only from the node itself (loopback) until authentication is configured', { remoteAddress: address ?? null });
+    if (!deps.authenticated && !isLoopback(address)) {
+      throw new MedgeError('MEDGE_ERR_HTTP_FORBIDDEN', 'alerts can be acknowledged only from the node itself (loopback) until authentication (http.users) is configured', { remoteAddress: address ?? null });
     }
     const body = request.body as { by?: unknown } | undefined;
     const by = typeof body?.by === 'string' ? body.by.trim() : '';

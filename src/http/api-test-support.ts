@@ -14,7 +14,7 @@ import type { MedgeConfig } from '../config/schema.js';
  * The HTTP app over the real dispatcher, dashboard hub and an in-memory index, for the API tests
  * (fastify inject, or a real listener for the event stream).
  */
-export function apiHarness(config: Partial<MedgeConfig['alerts']> = {}): ReturnType<typeof dispatcherHarness> & { app: FastifyInstance; hub: DashboardHub } {
+export function apiHarness(config: Partial<MedgeConfig['alerts']> = {}, users: MedgeConfig['http']['users'] = []): ReturnType<typeof dispatcherHarness> & { app: FastifyInstance; hub: DashboardHub } {
   const log = pino({ level: process.env.MEDGE_TEST_LOG ?? 'silent' });
   const events = new NodeEvents();
   const clock = createManualClock();
@@ -23,6 +23,6 @@ export function apiHarness(config: Partial<MedgeConfig['alerts']> = {}): ReturnT
   const index = new InstanceIndex(h.db);
   const store = createMemoryBlobStore();
   const ingest = createIngest({ store, index, events, metrics: h.metrics, log, minFreeBytes: 0 });
-  const app = createHttpApp({ ingest, db: h.db, index, store, metrics: h.metrics, log, health: () => ({ status: 'ok' }), alerts: h.dispatcher, dashboard: hub });
+  const app = createHttpApp({ ingest, db: h.db, index, store, metrics: h.metrics, log, health: () => ({ status: 'ok' }), alerts: h.dispatcher, dashboard: hub, users });
   return { ...h, app, hub };
 }

@@ -6,6 +6,8 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { installErrorHandler } from './error-handler.js';
+import { installBasicAuth } from './basic-auth.js';
+import type { HttpUser } from '../config/schema.js';
 import { registerDicomweb } from '../dicomweb/routes.js';
 import type { NodeEvents } from '../events/node-events.js';
 import type { DashboardHub } from '../alerts/channels/dashboard.js';
@@ -31,6 +33,10 @@ export interface HttpAppDeps {
   uplink?: UplinkApi;
   /** The node's events: STOW-RS tells the end of each request ('request-complete') so the pipeline need not wait for a timer. */
   events?: NodeEvents;
+  /** http.users: HTTP Basic credentials required of every route but health and metrics (basic-auth.ts); none: open. */
+  users?: readonly HttpUser[];
+  /** http.tls, read: HTTPS instead of HTTP. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 /** Prometheus text exposition format (the one MetricsRegistry.render writes). */
@@ -55,9 +61,10 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
     requestTimeout: 0,
     // A request body is buffered up to 1 MiB before the socket is paused (Node 20's default is
     // 16 KB, under one 64 KB read: STOW-RS paused and resumed the socket on every read).
-    http: { highWaterMark: REQUEST_HIGH_WATER_MARK },
+    ...(deps.https ? { https: { ...deps.https, highWaterMark: REQUEST_HIGH_WATER_MARK } } : { http: { highWaterMark: REQUEST_HIGH_WATER_MARK } }),
   });
   installErrorHandler(app, deps.log);
+  installBasicAuth(app, deps.users ?? [], deps.log);
   const requests = deps.metrics.counter('medge_http_requests_total', 'HTTP requests answered, by route and status class');
   app.addHook('onResponse', async (request, reply) => {
     requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: `${Math.floor(reply.statusCode / 100)}xx` });
@@ -67,9 +74,10 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
   app.get('/metrics', async (_request, reply) => reply.header('content-type', METRICS_CONTENT_TYPE).send(deps.metrics.render()));
 
   registerStudyRoutes(app, deps);
-  registerAlertRoutes(app, deps);
+  const authenticated = (deps.users?.length ?? 0) > 0;
+  registerAlertRoutes(app, { ...deps, authenticated });
   if (deps.dashboard) registerEventRoutes(app, { dashboard: deps.dashboard });
-  if (deps.uplink) registerUplinkRoutes(app, { uplink: deps.uplink });
+  if (deps.uplink) registerUplinkRoutes(app, { uplink: deps.uplink, authenticated });
   app.register(async (scope) => registerDicomweb(scope, deps), { prefix: '/dicom-web' });
   return app;
 }

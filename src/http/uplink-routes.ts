@@ -10,16 +10,16 @@ export type UplinkApi = Pick<Uplink, 'status' | 'retry' | 'retryAll'>;
  * GET /api/uplink: per destination, the queue depth, oldest item age, link state and reason,
  * parked items with their reasons, bytes sent by kind and the reduction; bytes received.
  * POST /api/uplink/retry { "id": N } or { "all": true, "destination"?: ID }: parked and waiting
- * items due again now, breakers closed. Like the alert acknowledgement, from loopback only until
- * authentication arrives.
+ * items due again now, breakers closed. Like the alert acknowledgement, from loopback only unless
+ * http.users is configured.
  */
-export function registerUplinkRoutes(app: FastifyInstance, deps: { uplink: UplinkApi }): void {
+export function registerUplinkRoutes(app: FastifyInstance, deps: { uplink: UplinkApi; authenticated?: boolean }): void {
   app.get('/api/uplink', async () => deps.uplink.status());
 
   app.post('/api/uplink/retry', async (request) => {
     const address = request.raw.socket?.remoteAddress;
-    if (!isLoopback(address)) {
-      throw new MedgeError('MEDGE_ERR_HTTP_FORBIDDEN', 'uplink items can be retried only from the node itself (loopback) until authentication is configured', { remoteAddress: address ?? null });
+    if (!deps.authenticated && !isLoopback(address)) {
+      throw new MedgeError('MEDGE_ERR_HTTP_FORBIDDEN', 'uplink items can be retried only from the node itself (loopback) until authentication (http.users) is configured', { remoteAddress: address ?? null });
     }
     const body = (request.body ?? {}) as { id?: unknown; all?: unknown; destination?: unknown };
     if (body.all === true) {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import dicomParser from 'dicom-parser';
 import { startMedge, type MedgeProcess } from '../helpers/medge-process.js';
-import { orthancJson, requireOrthanc, startOrthanc, type OrthancInstance } from '../helpers/orthanc.js';
+import { orthancJson, requireOrthanc, startOrthanc, uploadToOrthanc, type OrthancInstance } from '../helpers/orthanc.js';
 import { ORTHANC_HINT, skipMessage } from '../helpers/peers.js';
 import { realData, repoRoot } from '../helpers/real-data.js';
 
@@ -43,18 +43,6 @@ async function medgeSeriesCount(medge: MedgeProcess, study: string, series: stri
   if (res.status === 204 || (res.ok && !text.trim())) return 0;
   assert.equal(res.status, 200, text);
   return (JSON.parse(text) as unknown[]).length;
-}
-
-/** Uploads Part 10 files with Orthanc's REST API; returns Orthanc's instance and study IDs. */
-async function uploadToOrthanc(orthanc: OrthancInstance, files: string[]): Promise<{ instances: string[]; studies: Set<string> }> {
-  const instances: string[] = [];
-  const studies = new Set<string>();
-  for (const file of files) {
-    const answer = await orthancJson<{ ID: string; ParentStudy: string }>(orthanc.httpUrl, '/instances', { method: 'POST', body: await readFile(file) });
-    instances.push(answer.ID);
-    studies.add(answer.ParentStudy);
-  }
-  return { instances, studies };
 }
 
 describe('medge with a real Orthanc', () => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -31,8 +31,8 @@ export interface OrthancOptions {
   aeTitle?: string;
   /** Orthanc's DicomModalities: name -> [AE title, host, port]. */
   modalities?: Record<string, [string, string, number]>;
-  /** DicomWeb.Servers: name -> base URL ending in '/dicom-web/' (or whatever root). */
-  dicomWebServers?: Record<string, string>;
+  /** DicomWeb.Servers: name -> base URL ending in '/dicom-web/' (or whatever root), or [url, username, password]. */
+  dicomWebServers?: Record<string, string | [string, string, string]>;
   /** Extra top-level configuration keys; override the defaults below. */
   extraConfig?: Record<string, unknown>;
   /** Extra environment; TCP_NODELAY=1 is set unless overridden here. */
@@ -87,7 +87,7 @@ async function startOnce(options: OrthancOptions): Promise<OrthancInstance> {
   const [httpPort, dicomPort] = await freePorts(2);
   const aeTitle = options.aeTitle ?? 'ORTHANC';
   const servers: Record<string, string[]> = {};
-  for (const [name, url] of Object.entries(options.dicomWebServers ?? {})) servers[name] = [url];
+  for (const [name, server] of Object.entries(options.dicomWebServers ?? {})) servers[name] = typeof server === 'string' ? [server] : server;
   const config: Record<string, unknown> = {
     Name: `medge-test-${process.pid}`,
     StorageDirectory: join(dir, 'storage'),
@@ -192,4 +192,16 @@ export async function orthancJson<T = unknown>(base: string, path: string, init:
   const text = await res.text();
   if (!res.ok) throw new Error(`Orthanc ${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Uploads Part 10 files with Orthanc's REST API; returns Orthanc's instance and study IDs. */
+export async function uploadToOrthanc(orthanc: OrthancInstance, files: string[]): Promise<{ instances: string[]; studies: Set<string> }> {
+  const instances: string[] = [];
+  const studies = new Set<string>();
+  for (const file of files) {
+    const answer = await orthancJson<{ ID: string; ParentStudy: string }>(orthanc.httpUrl, '/instances', { method: 'POST', body: await readFile(file) });
+    instances.push(answer.ID);
+    studies.add(answer.ParentStudy);
+  }
+  return { instances, studies };
 }

@@ -60,7 +60,7 @@ export async function runStart(argv: string[]): Promise<number> {
   const log = createLogger(config.log.level);
   const node = await startNode(config, log);
   const tls = node.ports.dicomTls !== undefined ? `, DICOM TLS port ${node.ports.dicomTls}` : '';
-  process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, HTTP port ${node.ports.http}\n`);
+  process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, ${config.http.tls ? 'HTTPS' : 'HTTP'} port ${node.ports.http}\n`);
 
   // SIGHUP: a renewed certificate of the DICOM TLS listener is used from the next handshake on.
   const onHangup = () => {
