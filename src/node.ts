@@ -1,4 +1,5 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import { join, resolve } from 'node:path';
 import type { MedgeConfig } from './config/schema.js';
 import { MedgeError } from './errors.js';
@@ -27,8 +28,12 @@ import { readServerPair } from './util/tls-files.js';
 export interface RunningNode {
   /** dicomTls: the DICOM TLS listener's, when dicom.tls is configured. */
   ports: NodePorts;
-  /** Re-reads the DICOM TLS listener's certificate, key and CA (on SIGHUP): false without one; throws on a bad file, keeping the running ones. */
-  reloadCertificates(): boolean;
+  /**
+   * Re-reads the certificates of the DICOM TLS listener (certificate, key, CA) and of HTTPS (on
+   * SIGHUP): each used from the next handshake on; a file that cannot be used is logged and the
+   * running certificate stays. False when neither is configured.
+   */
+  reloadCertificates(): Promise<boolean>;
   status(): Record<string, unknown>;
   stop(): Promise<void>;
 }
@@ -164,7 +169,25 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
 
   return {
     ports,
-    reloadCertificates: () => dimse.reloadTls(),
+    async reloadCertificates() {
+      let any = false;
+      try {
+        any = dimse.reloadTls();
+      } catch (err) {
+        any = true;
+        log.error({ event: 'dimse-tls-reload-failed', reason: (err as Error).message }, 'the running DICOM TLS certificate stays');
+      }
+      if (config.http.tls) {
+        any = true;
+        try {
+          (http.server as unknown as TlsServer).setSecureContext(await readServerPair(config.http.tls, 'http.tls'));
+          log.info({ event: 'https-reloaded', certFile: config.http.tls.certFile });
+        } catch (err) {
+          log.error({ event: 'https-reload-failed', reason: (err as Error).message }, 'the running HTTPS certificate stays');
+        }
+      }
+      return any;
+    },
     status: health,
     async stop() {
       await dimse.stop();

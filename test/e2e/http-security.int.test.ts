@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,6 +61,16 @@ test('HTTPS with HTTP Basic: curl with the CA and credentials stores and finds; 
   await assert.rejects(run('curl', ['-sS', '--max-time', '5', `http://127.0.0.1:${node.httpPort}/api/health`]));
   assert.match(node.output(), /"event":"http-auth-failed"/);
   assert.doesNotMatch(node.output(), /s3cret|wrong/, 'passwords never logged');
+
+  // A renewal: a certificate from a new CA written over the files, SIGHUP, no restart.
+  const renewed = await makeCertificates(await mkdtemp(join(certDir, 'renewed-')));
+  await copyFile(renewed.leaf.certFile, certs.leaf.certFile);
+  await copyFile(renewed.leaf.keyFile, certs.leaf.keyFile);
+  process.kill(node.pid, 'SIGHUP');
+  for (let i = 0; i < 100 && !node.output().includes('"event":"https-reloaded"'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(node.output(), /"event":"https-reloaded"/);
+  assert.equal((await curl(['--cacert', renewed.caFile, `${base}/api/health`], dir)).status, 200, 'the new certificate is served');
+  await assert.rejects(run('curl', ['-sS', '--cacert', certs.caFile, `${base}/api/health`]), 'the old CA no longer verifies it');
 });
 
 test('Orthanc\'s DICOMweb client STOWs with the credentials of its DicomWeb.Servers entry, and is refused without', async (t) => {

@@ -26,7 +26,7 @@ Options:
 
 Precedence: defaults < configuration file < MEDGE_* environment variables < flags.
 The ports in use are printed at start and written to DIR/ports.json. SIGTERM or SIGINT stops the
-node; SIGHUP re-reads the DICOM TLS listener's certificate, key and CA files (a renewal).`;
+node; SIGHUP re-reads the certificate files of the DICOM TLS listener and of HTTPS (a renewal).`;
 
 export async function runStart(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('start', argv, {
@@ -62,13 +62,11 @@ export async function runStart(argv: string[]): Promise<number> {
   const tls = node.ports.dicomTls !== undefined ? `, DICOM TLS port ${node.ports.dicomTls}` : '';
   process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, ${config.http.tls ? 'HTTPS' : 'HTTP'} port ${node.ports.http}\n`);
 
-  // SIGHUP: a renewed certificate of the DICOM TLS listener is used from the next handshake on.
+  // SIGHUP: renewed certificates of the DICOM TLS listener and of HTTPS are used from the next handshake on.
   const onHangup = () => {
-    try {
-      if (!node.reloadCertificates()) log.info({ event: 'signal', signal: 'SIGHUP' }, 'no DICOM TLS listener: nothing to reload');
-    } catch (err) {
-      log.error({ event: 'dimse-tls-reload-failed', reason: (err as Error).message }, 'the running certificate stays');
-    }
+    void node.reloadCertificates().then((any) => {
+      if (!any) log.info({ event: 'signal', signal: 'SIGHUP' }, 'no DICOM TLS listener and no HTTPS: nothing to reload');
+    });
   };
   process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
