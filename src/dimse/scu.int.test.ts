@@ -168,7 +168,7 @@ test('storeFiles opens the next file while the peer stores the last: a stop mid-
   assert.equal(results.length, 3);
   assert.ok(results.every((r) => r.ok));
   // The prepared fourth file is closed in the background; give it a moment.
-  for (let i = 0; i < 50 && (await openFiles()) > before; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 250 && (await openFiles()) > before; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(await openFiles(), before, 'no file left open');
   const received = await receivedShas(dir);
   assert.equal(received.size, 3);

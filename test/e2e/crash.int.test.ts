@@ -62,6 +62,7 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
     const killAtAck = 1 + Math.floor(rng() * Math.max(1, Math.floor(remaining.length / 2)));
     const killDelayMs = Math.floor(rng() * 5);
     let acksSeen = 0;
+    let partial = '';
     let killPoint: (() => void) | undefined;
     const reached = new Promise<void>((resolve) => (killPoint = resolve));
     const sending = runStorescu({
@@ -71,7 +72,10 @@ test('instances acknowledged before a SIGKILL survive it, complete and indexed',
       paths: remaining,
       verbose: true,
       onOutput: (chunk) => {
-        acksSeen += chunk.match(/Received Store Response/g)?.length ?? 0;
+        // A line may be split across chunks: count whole lines only, keeping the unfinished one.
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop()!;
+        acksSeen += lines.filter((l) => l.includes('Received Store Response')).length;
         if (acksSeen >= killAtAck) killPoint?.();
       },
     });

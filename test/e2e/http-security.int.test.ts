@@ -67,7 +67,7 @@ test('HTTPS with HTTP Basic: curl with the CA and credentials stores and finds; 
   await copyFile(renewed.leaf.certFile, certs.leaf.certFile);
   await copyFile(renewed.leaf.keyFile, certs.leaf.keyFile);
   process.kill(node.pid, 'SIGHUP');
-  for (let i = 0; i < 100 && !node.output().includes('"event":"https-reloaded"'); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !node.output().includes('"event":"https-reloaded"'); i++) await new Promise((r) => setTimeout(r, 20));
   assert.match(node.output(), /"event":"https-reloaded"/);
   assert.equal((await curl(['--cacert', renewed.caFile, `${base}/api/health`], dir)).status, 200, 'the new certificate is served');
   await assert.rejects(run('curl', ['-sS', '--cacert', certs.caFile, `${base}/api/health`]), 'the old CA no longer verifies it');

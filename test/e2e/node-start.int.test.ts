@@ -114,7 +114,7 @@ test('a node with dicom.tls prints and writes its DICOM TLS port, shows it in he
 
   // SIGHUP re-reads the certificate files; the node keeps serving.
   process.kill(node.pid, 'SIGHUP');
-  for (let i = 0; i < 100 && !node.output().includes('"event":"dimse-tls-reloaded"'); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !node.output().includes('"event":"dimse-tls-reloaded"'); i++) await new Promise((r) => setTimeout(r, 20));
   assert.match(node.output(), /"event":"dimse-tls-reloaded"/);
   assert.equal(medge(['echo', peer, '--ca', certs.caFile]).status, 0);
 });
