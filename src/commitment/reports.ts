@@ -9,12 +9,11 @@
 import { MedgeError, toMedgeError } from '../errors.js';
 import { TS } from '../dicom/uids.js';
 import type { TransferSyntax } from '../dicom/dataset-writer.js';
-import { ScuAssociation, type ScuTlsOptions } from '../dimse/scu-association.js';
-import type { RemoteAeTable } from '../dimse/remote-aes.js';
+import { ScuAssociation } from '../dimse/scu-association.js';
+import type { RemoteAeTable, ResolvedRemoteAe } from '../dimse/remote-aes.js';
 import { CommandField, STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH } from '../dimse/pdu-constants.js';
 import { statusHex } from '../dimse/status.js';
 import type { Logger } from '../observability/log.js';
-import type { DicomUser } from '../config/schema.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db, InstanceIndex } from '../store/index-db.js';
@@ -49,10 +48,7 @@ interface Row {
 /** `peer`: the requester's dicom.remoteAes settings for the association (DICOM TLS, a user identity). */
 export type ReportSender = (report: PendingReport, result: CommitmentResult, callingAe: string, peer?: ReportPeer) => Promise<void>;
 
-export interface ReportPeer {
-  tls?: ScuTlsOptions;
-  user?: DicomUser;
-}
+export type ReportPeer = Pick<ResolvedRemoteAe, 'tls' | 'user'>;
 
 export interface CommitmentReportsDeps {
   db: Db;
@@ -84,7 +80,7 @@ export class CommitmentReports {
 
   constructor(private readonly deps: CommitmentReportsDeps) {
     this.now = deps.now ?? Date.now;
-    this.send = deps.send ?? ((r, result, ae, peer) => sendReport(r, result, ae, { timeoutMs: deps.timeoutMs ?? 30_000, log: deps.log, ...peer }));
+    this.send = deps.send ?? ((r, result, ae, peer) => sendReport(r, result, ae, { timeoutMs: deps.timeoutMs ?? 30_000, log: deps.log, tls: peer?.tls, user: peer?.user }));
     this.outcomes = deps.metrics.counter('medge_commitment_reports_total', 'Storage commitment report attempts, by outcome (delivered, retry, expired)');
     deps.metrics.gauge('medge_commitment_reports_pending', 'Storage commitment reports not yet delivered', (g) => g.set({}, this.status().pending));
     const db = deps.db;
@@ -168,8 +164,7 @@ export class CommitmentReports {
     const at = { transaction: report.transactionUid, requester: report.requesterAe, host: report.host, port: report.port };
     try {
       const result = await checkCommitment(report.refs, this.deps);
-      const peer = this.deps.remoteAes?.find(report.requesterAe);
-      await this.send(report, result, this.deps.nodeAe, peer && { tls: peer.tls, user: peer.user });
+      await this.send(report, result, this.deps.nodeAe, this.deps.remoteAes?.find(report.requesterAe));
       this.stmts.delivered.run(this.now(), row.pk);
       this.outcomes.inc({ outcome: 'delivered' });
       this.deps.log.info({ event: 'commitment-report-delivered', ...at, committed: result.committed.length, failed: result.failed.length });

@@ -39,7 +39,8 @@ const CHECKS: Record<string, Check> = {
     for (const [i, user] of v.entries()) {
       const problem = checkUser(user, `entry ${i}`);
       if (problem) return problem;
-      if (v.findIndex((o) => (o as Record<string, unknown>)?.username === (user as Record<string, unknown>).username) !== i) return `entry ${i}: username ${String((user as Record<string, unknown>).username)} is listed twice`;
+      const twice = listedTwice(v, i, 'username');
+      if (twice) return twice;
     }
     return undefined;
   },
@@ -72,7 +73,8 @@ const CHECKS: Record<string, Check> = {
         const files = tlsFiles(tls, `entry ${i}`, 'tls.');
         if (files) return files;
       }
-      if (v.findIndex((o) => (o as Record<string, unknown>)?.aeTitle === p.aeTitle) !== i) return `entry ${i}: AE title ${String(p.aeTitle)} is listed twice`;
+      const twice = listedTwice(v, i, 'aeTitle', 'AE title');
+      if (twice) return twice;
     }
     return undefined;
   },
@@ -87,7 +89,8 @@ const CHECKS: Record<string, Check> = {
       if (String(u.username).includes(':')) return `entry ${i}: a username cannot contain ':' (RFC 7617)`;
       const unknown = Object.keys(u).find((k) => k !== 'username' && k !== 'password');
       if (unknown) return `entry ${i}: ${unknown} is not a known key (username, password)`;
-      if (v.findIndex((o) => (o as Record<string, unknown>)?.username === u.username) !== i) return `entry ${i}: username ${String(u.username)} is listed twice`;
+      const twice = listedTwice(v, i, 'username');
+      if (twice) return twice;
     }
     return undefined;
   },
@@ -273,6 +276,12 @@ function checkUplinkPolicy(v: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A problem when entry `i` of `list` repeats the `key` of an earlier entry. */
+function listedTwice(list: unknown[], i: number, key: string, name = key): string | undefined {
+  const value = (list[i] as Record<string, unknown>)[key];
+  return list.findIndex((o) => (o as Record<string, unknown> | null)?.[key] === value) !== i ? `entry ${i}: ${name} ${String(value)} is listed twice` : undefined;
 }
 
 /** A DICOM user identity { username, passcode? } (dicom.users, dicom.remoteAes[].user, uplink DIMSE destinations). */

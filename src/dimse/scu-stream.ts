@@ -79,9 +79,14 @@ export async function prepareDataset(conn: Connection, contextId: number, it: St
 }
 
 /** Closes a prepared file that will not be sent and frees its batch. */
-export async function discardPrepared(conn: Connection, prepared: PreparedDataset): Promise<void> {
+async function discardPrepared(conn: Connection, prepared: PreparedDataset): Promise<void> {
   giveBatchBuffer(conn, prepared.first.buf);
   await prepared.fh.close().catch(() => undefined);
+}
+
+/** The same for a preparation that may still be under way: once it is done, in the background. */
+export function discardLater(conn: Connection, preparing: Promise<PreparedDataset | undefined> | undefined): void {
+  void preparing?.then((p) => p && discardPrepared(conn, p));
 }
 
 /** PS3.5 7.1 / A.5: a dataset (a deflated stream included) is of even length on the wire; an odd one gets a trailing NUL, as dcmtk rejects odd fragments ("Odd Fragment Length"). */

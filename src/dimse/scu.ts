@@ -16,10 +16,11 @@ import type { DimseCommand } from './command.js';
 import type { Connection } from './connection.js';
 import type { AcceptedContext } from './negotiation.js';
 import { fragmentMessage } from './pdu.js';
-import { discardPrepared, prepareDataset, streamDataset, type PreparedDataset } from './scu-stream.js';
+import { discardLater, prepareDataset, streamDataset, type PreparedDataset } from './scu-stream.js';
 import { CommandField, PRIORITY_MEDIUM, VERIFICATION_SOP_CLASS } from './pdu-constants.js';
 import { CONVERTIBLE, convertDataset } from './scu-convert.js';
 import { isFailureStatus, statusHex } from './status.js';
+import { mapInGroups } from '../util/map-in-groups.js';
 
 export interface PeerOptions {
   host: string;
@@ -133,14 +134,11 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
   const items: StoreItem[] = [];
   // Metas are read META_READS files at a time (four thread-pool trips each: open, stat, read,
   // close), in order; a file that cannot be read is reported and left out.
-  for (let i = 0; i < opts.files.length; i += META_READS) {
-    const group = opts.files.slice(i, i + META_READS);
-    const metas = await Promise.all(group.map((file) => (typeof file === 'string' ? readMeta(file).catch((err: unknown) => toMedgeError(err)) : file)));
-    metas.forEach((meta, j) => {
-      if (meta instanceof MedgeError) report({ file: group[j] as string, ok: false, error: meta, bytes: 0 });
-      else items.push(meta);
-    });
-  }
+  const metas = await mapInGroups(opts.files, META_READS, async (file) => (typeof file === 'string' ? readMeta(file).catch((err: unknown) => toMedgeError(err)) : file));
+  metas.forEach((meta, j) => {
+    if (meta instanceof MedgeError) report({ file: opts.files[j] as string, ok: false, error: meta, bytes: 0 });
+    else items.push(meta);
+  });
   let queue = items;
   while (queue.length > 0 && !opts.shouldStop?.()) {
     const { batch, contexts } = nextBatch(queue);
@@ -163,7 +161,7 @@ export async function storeFiles(opts: StoreFilesOptions): Promise<{ results: St
       const onDatasetSent = next ? () => void (prepared = prepareNext(assoc, next)) : undefined;
       report(await storeOne(assoc, batch[i]!, opts.moveOriginator, { prepared: mine, onDatasetSent }));
     }
-    if (prepared) void prepared.then((p) => p && discardPrepared(assoc.conn, p));
+    discardLater(assoc.conn, prepared);
     if (i < batch.length && !opts.shouldStop?.()) queue = [...batch.slice(i), ...queue]; // association lost: re-associate for the rest
     else await assoc.release().catch(() => assoc.abort());
   }
@@ -231,7 +229,7 @@ export async function storeOne(assoc: StoreChannel, it: StoreItem, moveOriginato
   let send: () => Promise<number>;
   let prepared = overlap.prepared;
   const discard = () => {
-    if (prepared) void prepared.then((p) => p && discardPrepared(assoc.conn, p));
+    discardLater(assoc.conn, prepared);
     prepared = undefined;
   };
   if (pc) {

@@ -4,6 +4,7 @@ import type { StoreMarks } from '../store/store-marks.js';
 import type { Logger } from '../observability/log.js';
 import { readFileMeta } from '../dicom/part10.js';
 import { parseInstanceHeader } from '../dicom/header.js';
+import { mapInGroups } from '../util/map-in-groups.js';
 
 /**
  * After a crash, directories changed up to this long before the mark are checked too: the kernel
@@ -137,18 +138,15 @@ function isIndexedAs(index: InstanceIndex, key: string): boolean {
 
 /** Removes the rows whose file is missing or has another size than indexed. */
 async function checkRows(store: BlobStore, index: InstanceIndex, log: Logger, rows: BlobRow[], report: RecoveryReport, progress: () => void): Promise<void> {
-  for (let i = 0; i < rows.length; i += STAT_BATCH) {
-    const batch = rows.slice(i, i + STAT_BATCH);
-    const sizes = await Promise.all(batch.map(async (row) => (await store.stat(row.blobKey))?.size));
-    batch.forEach((row, j) => {
-      report.rowsChecked++;
-      if (sizes[j] === row.size) return;
-      log.error({ event: 'index-row-without-file', sop: row.sopInstanceUid, expected: row.size, found: sizes[j] ?? null }, 'index row points at a missing or partial file; row removed');
-      index.deleteInstance(row.sopInstanceUid);
-      report.danglingRowsRemoved++;
-    });
-    progress();
-  }
+  const sizes = await mapInGroups(rows, STAT_BATCH, async (row) => (await store.stat(row.blobKey))?.size);
+  rows.forEach((row, j) => {
+    report.rowsChecked++;
+    if (sizes[j] === row.size) return;
+    log.error({ event: 'index-row-without-file', sop: row.sopInstanceUid, expected: row.size, found: sizes[j] ?? null }, 'index row points at a missing or partial file; row removed');
+    index.deleteInstance(row.sopInstanceUid);
+    report.danglingRowsRemoved++;
+  });
+  progress();
 }
 
 /** Logs how far a long check got, every PROGRESS_EVERY_MS. */

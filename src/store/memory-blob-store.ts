@@ -5,7 +5,6 @@ import type { BlobStore, BlobWriter } from './blob-store.js';
 /** In-memory twin of the filesystem blob store, for tests (house style 1). */
 export function createMemoryBlobStore(options: { freeBytes?: () => number; now?: () => number } = {}): BlobStore {
   const blobs = new Map<string, Buffer>();
-  const quarantined = new Map<string, Buffer>();
   const now = options.now ?? Date.now;
   /** When a blob was last added to or removed from each directory (key prefix), like a directory's mtime. */
   const changedAt = new Map<string, number>();
@@ -62,7 +61,7 @@ export function createMemoryBlobStore(options: { freeBytes?: () => number; now?:
     freeBytes: () => options.freeBytes?.() ?? Number.MAX_SAFE_INTEGER,
     cleanTemporary: async () => 0,
     quarantine: async (key) => {
-      quarantined.set(key, get(key));
+      get(key);
       blobs.delete(key);
       changedAt.set(dirOf(key), now());
       return `quarantine/${key}`;

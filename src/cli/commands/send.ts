@@ -5,6 +5,7 @@ import { parsePeerAddress } from '../../dimse/peer-address.js';
 import { intOption, parseCommandArgs } from '../parse-args.js';
 import { TLS_FLAGS, TLS_HELP, tlsAdvice, tlsFromFlags } from '../tls-flags.js';
 import { USER_FLAGS, USER_HELP, userAdvice, userFromFlags } from '../user-flags.js';
+import { mapInGroups } from '../../util/map-in-groups.js';
 
 const HELP = `Usage: medge send DIR|FILE... --to AE@host:port [options]
 
@@ -47,14 +48,11 @@ export async function runSend(argv: string[]): Promise<number> {
   const files: string[] = [];
   for (const p of positionals) await collect(p, files);
   const dicom: string[] = [];
-  for (let i = 0; i < files.length; i += CHECKS_AT_ONCE) {
-    const group = files.slice(i, i + CHECKS_AT_ONCE);
-    const part10 = await Promise.all(group.map(isPart10));
-    group.forEach((f, j) => {
-      if (part10[j]) dicom.push(f);
-      else process.stderr.write(`skipped (not DICOM Part 10): ${f}\n`);
-    });
-  }
+  const part10 = await mapInGroups(files, CHECKS_AT_ONCE, isPart10);
+  files.forEach((f, j) => {
+    if (part10[j]) dicom.push(f);
+    else process.stderr.write(`skipped (not DICOM Part 10): ${f}\n`);
+  });
   if (dicom.length === 0) {
     process.stderr.write('medge send: no DICOM files to send\n');
     return 1;
