@@ -12,6 +12,8 @@ import { recoverStore } from './ingest/recover.js';
 import { StoreMarks } from './store/store-marks.js';
 import { ConsistencyMarker } from './store/consistency-marker.js';
 import { DiskForecast } from './store/disk-forecast.js';
+import { StudyRemover } from './store/study-removal.js';
+import { Retention } from './store/retention.js';
 import { createIngest } from './ingest/ingest.js';
 import { createDimseServer } from './dimse/scp.js';
 import { createHttpApp } from './http/app.js';
@@ -58,6 +60,21 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   const store = createFsBlobStore(dataDir);
   const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
   const marks = new StoreMarks(index.db);
+  const removedStudies = metrics.counter('medge_studies_removed_total', 'Studies removed from the store, by reason (retention-age, retention-disk, operator)');
+  const removedBytes = metrics.counter('medge_studies_removed_bytes_total', 'Bytes of instance files removed with their studies, by reason');
+  const remover = new StudyRemover({
+    db: index.db,
+    index,
+    store,
+    log,
+    onRemoved: (removed) => {
+      removedStudies.inc({ reason: removed.reason });
+      removedBytes.inc({ reason: removed.reason }, removed.bytes);
+      events.emit('study-removed', removed);
+    },
+  });
+  // A removal a crash interrupted is finished first: the check below would re-index its files.
+  await remover.resume();
   const { reindexedSeries, ...repair } = await recoverStore(store, index, log, { marks, checkAll: config.store.checkAllAtStart });
   const ingest = createIngest({ store, index, events, metrics, log, minFreeBytes: config.store.minFreeBytes });
   const marker = new ConsistencyMarker({ marks, publishingSince: () => ingest.publishingSince(), log });
@@ -72,6 +89,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
     throw err;
   });
 
+  const retention = new Retention({ db: index.db, remover, freeBytes: () => store.freeBytes(), config: config.store, log });
   const forecast = new DiskForecast({ freeBytes: () => store.freeBytes(), minFreeBytes: config.store.minFreeBytes, warnHours: config.store.warnHoursToFloor, log });
   forecast.start();
   const health = () => {
@@ -83,6 +101,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
       aeTitle: config.dicom.aeTitle,
       ports,
       disk: { freeBytes: free, minFreeBytes: config.store.minFreeBytes, ok: diskOk, ...forecast.outlook() },
+      retention: retention.status(),
       index: index.counts(),
       dimse: dimse.status(),
       pipeline: pipeline.status(),
@@ -127,10 +146,11 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   commitmentReports.start();
   const commitment = createCommitmentScp({ remoteAes, reports: commitmentReports, log, metrics });
   const dimse = createDimseServer({ config: config.dicom, ingest, db: index.db, events, metrics, log, commitment, retrieve: { index, store, remoteAes } });
-  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events, users: config.http.users, https });
+  const http = createHttpApp({ ingest, db: index.db, index, store, metrics, log, health, alerts: dispatcher, dashboard, uplink, events, remover, users: config.http.users, https });
 
   /** Stops the domain parts in reverse order of their start, then closes the index. */
   async function stopDomain(): Promise<void> {
+    await retention.stop();
     await commitmentReports.stop().catch((err) => log.error({ event: 'stop-failed', part: 'commitment', err }, 'storage commitment stop failed'));
     await pipeline.stop().catch((err) => log.error({ event: 'stop-failed', part: 'pipeline', err }, 'pipeline stop failed'));
     await uplink.stop().catch((err) => log.error({ event: 'stop-failed', part: 'uplink', err }, 'uplink stop failed'));
@@ -166,6 +186,7 @@ export async function startNode(config: MedgeConfig, log: Logger = createLogger(
   await writeFile(`${portsFile}.tmp`, JSON.stringify({ ...ports, pid: process.pid }) + '\n');
   await rename(`${portsFile}.tmp`, portsFile);
   log.info({ event: 'node-started', aeTitle: config.dicom.aeTitle, ...ports, dataDir }, 'medge node started');
+  retention.start();
 
   return {
     ports,

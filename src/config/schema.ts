@@ -124,6 +124,12 @@ export interface MedgeConfig {
      * the directories changed since the store's last consistency mark (ingest/recover.ts).
      */
     checkAllAtStart: boolean;
+    /** Remove studies whose last instance arrived more than this many days ago (store/retention.ts); 0: keep them. */
+    retentionDays: number;
+    /** Below this many free bytes, remove the oldest studies until free space is back above it; 0: never. Above minFreeBytes. */
+    reclaimBelowFreeBytes: number;
+    /** Neither retention rule removes a study whose last instance arrived less than this many hours ago. */
+    retentionMinHours: number;
   };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -293,6 +299,9 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     minFreeBytes: 1024 * 1024 * 1024,
     warnHoursToFloor: 48,
     checkAllAtStart: false,
+    retentionDays: 0,
+    reclaimBelowFreeBytes: 0,
+    retentionMinHours: 24,
   },
   log: {
     level: 'info',

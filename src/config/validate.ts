@@ -104,6 +104,16 @@ const CHECKS: Record<string, Check> = {
   'store.minFreeBytes': integer(0, Number.MAX_SAFE_INTEGER),
   'store.warnHoursToFloor': integer(0, 8760),
   'store.checkAllAtStart': (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
+  'store.retentionDays': integer(0, 36_500),
+  'store.reclaimBelowFreeBytes': (v, _key, root) => {
+    const range = integer(0, Number.MAX_SAFE_INTEGER)(v, '');
+    if (range) return range;
+    const floor = (root?.store as Record<string, unknown> | undefined)?.minFreeBytes;
+    return v !== 0 && typeof floor === 'number' && (v as number) <= floor
+      ? `must be 0 (off) or above store.minFreeBytes (${floor}): studies are removed before new ones are refused, not after`
+      : undefined;
+  },
+  'store.retentionMinHours': integer(0, 876_000),
   'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'pipeline.quietMs': integer(100, 3_600_000),
   'pipeline.geometrySettleMs': integer(0, 3_600_000),

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IngestContext, IngestOutcome } from '../ingest/types.js';
 import type { AnalysisRecord, SeriesReady, StoredResult } from '../pipeline/types.js';
+import type { RemovedStudy } from '../store/study-removal.js';
 
 /** Events between parts of the node; each is a fact that already happened (and is already persisted). */
 export interface NodeEventMap {
@@ -17,6 +18,8 @@ export interface NodeEventMap {
   'results-stored': [info: { analysisId: number; studyInstanceUid: string; results: StoredResult[] }];
   /** An alert was raised, updated, retracted, escalated, delivered on a channel or acknowledged. */
   'alert-changed': [info: { alertId: string; studyInstanceUid: string; change: 'raised' | 'updated' | 'retracted' | 'escalated' | 'delivered' | 'acknowledged'; channel?: string }];
+  /** A study's files and index rows were removed (store/study-removal.ts): by retention or by a person. */
+  'study-removed': [removed: RemovedStudy];
 }
 
 /** A typed event bus, passed as a dependency (house style 7). */

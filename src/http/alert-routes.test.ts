@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiHarness } from './api-test-support.js';
-import { isLoopback } from './alert-routes.js';
+import { isLoopback } from './writes-allowed.js';
 import { AX } from '../alerts/test-support.js';
 
 test('loopback addresses', () => {

@@ -1,26 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/index-db.js';
 import { MedgeError } from '../errors.js';
 import { listAlerts, readAlert, type AlertView } from '../alerts/alert-views.js';
 import { parseLimit } from './study-routes.js';
+import { accountableName, requireLocalOrAuthenticated } from './writes-allowed.js';
 
 /** What the ack route needs of the dispatcher. */
 export interface AlertAcknowledger {
   acknowledge(alertId: string, by: string): AlertView;
-}
-
-/** Longest name accepted in `by`, characters. */
-const MAX_BY = 200;
-
-/** Whether the TCP peer is this host (127.0.0.0/8, ::1, or IPv4-mapped 127.x). */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-/** The peer address of the connection itself: no proxy header is trusted for this check. */
-function peerAddress(request: FastifyRequest): string | undefined {
-  return request.raw.socket?.remoteAddress;
 }
 
 /**
@@ -49,15 +36,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: { db: Db; alerts
   if (!acknowledger) return;
   app.post('/api/alerts/:id/ack', async (request) => {
     const { id } = request.params as { id: string };
-    const address = peerAddress(request);
-    if (!deps.authenticated && !isLoopback(address)) {
-      throw new MedgeError('MEDGE_ERR_HTTP_FORBIDDEN', 'alerts can be acknowledged only from the node itself (loopback) until authentication (http.users) is configured', { remoteAddress: address ?? null });
-    }
-    const body = request.body as { by?: unknown } | undefined;
-    const by = typeof body?.by === 'string' ? body.by.trim() : '';
-    if (by.length === 0 || by.length > MAX_BY) {
-      throw new MedgeError('MEDGE_ERR_HTTP_BAD_REQUEST', `the body must be JSON { "by": "<who acknowledges, 1 to ${MAX_BY} characters>" }`, { field: 'by' });
-    }
-    return acknowledger.acknowledge(id, by);
+    requireLocalOrAuthenticated(request, deps.authenticated, 'alerts can be acknowledged');
+    return acknowledger.acknowledge(id, accountableName(request.body, 'acknowledges'));
   });
 }

@@ -12,6 +12,7 @@ import { registerDicomweb } from '../dicomweb/routes.js';
 import type { NodeEvents } from '../events/node-events.js';
 import type { DashboardHub } from '../alerts/channels/dashboard.js';
 import { registerStudyRoutes } from './study-routes.js';
+import type { StudyRemover } from '../store/study-removal.js';
 import { registerAlertRoutes, type AlertAcknowledger } from './alert-routes.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerUplinkRoutes, type UplinkApi } from './uplink-routes.js';
@@ -33,6 +34,8 @@ export interface HttpAppDeps {
   uplink?: UplinkApi;
   /** The node's events: STOW-RS tells the end of each request ('request-complete') so the pipeline need not wait for a timer. */
   events?: NodeEvents;
+  /** Removes studies (DELETE /api/studies/:uid); without it the route is not served. */
+  remover?: StudyRemover;
   /** http.users: HTTP Basic credentials required of every route but health and metrics (basic-auth.ts); none: open. */
   users?: readonly HttpUser[];
   /** http.tls, read: HTTPS instead of HTTP. */
@@ -73,8 +76,8 @@ export function createHttpApp(deps: HttpAppDeps): FastifyInstance {
   app.get('/api/health', async () => deps.health());
   app.get('/metrics', async (_request, reply) => reply.header('content-type', METRICS_CONTENT_TYPE).send(deps.metrics.render()));
 
-  registerStudyRoutes(app, deps);
   const authenticated = (deps.users?.length ?? 0) > 0;
+  registerStudyRoutes(app, { ...deps, authenticated });
   registerAlertRoutes(app, { ...deps, authenticated });
   if (deps.dashboard) registerEventRoutes(app, { dashboard: deps.dashboard });
   if (deps.uplink) registerUplinkRoutes(app, { uplink: deps.uplink, authenticated });

@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   MEDGE_ERR_DICOMWEB_MEDIA_TYPE: 415,
   MEDGE_ERR_DICOMWEB_NOT_ACCEPTABLE: 406,
   MEDGE_ERR_STORE_DISK_FULL: 507,
+  MEDGE_ERR_STORE_STUDY_HELD: 409,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

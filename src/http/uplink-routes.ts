@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { MedgeError } from '../errors.js';
 import type { Uplink } from '../uplink/uplink.js';
-import { isLoopback } from './alert-routes.js';
+import { requireLocalOrAuthenticated } from './writes-allowed.js';
 
 /** What the routes need of the uplink. */
 export type UplinkApi = Pick<Uplink, 'status' | 'retry' | 'retryAll'>;
@@ -17,10 +17,7 @@ export function registerUplinkRoutes(app: FastifyInstance, deps: { uplink: Uplin
   app.get('/api/uplink', async () => deps.uplink.status());
 
   app.post('/api/uplink/retry', async (request) => {
-    const address = request.raw.socket?.remoteAddress;
-    if (!deps.authenticated && !isLoopback(address)) {
-      throw new MedgeError('MEDGE_ERR_HTTP_FORBIDDEN', 'uplink items can be retried only from the node itself (loopback) until authentication (http.users) is configured', { remoteAddress: address ?? null });
-    }
+    requireLocalOrAuthenticated(request, deps.authenticated, 'uplink items can be retried');
     const body = (request.body ?? {}) as { id?: unknown; all?: unknown; destination?: unknown };
     if (body.all === true) {
       if (body.destination !== undefined && typeof body.destination !== 'string') throw new MedgeError('MEDGE_ERR_HTTP_BAD_REQUEST', 'destination must be a destination id', { field: 'destination' });

@@ -60,7 +60,13 @@ export interface BlobStore {
   read(key: string): Promise<Buffer>;
   /** Size in bytes and modification time (ms since the epoch); undefined when absent. */
   stat(key: string): Promise<{ size: number; modifiedAt: number } | undefined>;
+  /** Deletes a blob (a superseded version); an absent key is no error. Not made durable: see removeAll. */
   delete(key: string): Promise<void>;
+  /**
+   * Deletes committed blobs for good (a study removed): the removals are durable when it resolves
+   * (directories synced), directories left empty are removed too, and absent keys are no error.
+   */
+  removeAll(keys: readonly string[]): Promise<void>;
   /** Committed keys, for start-up reconciliation with the index: all, or those where something changed lately. */
   list(options?: ListOptions): AsyncIterable<string>;
   /** Free bytes on the volume holding the store. */

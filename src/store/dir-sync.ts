@@ -20,8 +20,8 @@ export function openDirFd(dir: string): DirFd {
 
 /**
  * Directory fsyncs after renames, on directories kept open (a series is one directory: one call
- * per instance instead of open, fsync, close). Like the store's known directories, this assumes
- * directories are not removed and re-created while the store runs.
+ * per instance instead of open, fsync, close). A directory that is removed must be forgotten first
+ * (`forget`), so that one made again under the same name is opened afresh.
  *
  * Group commit: a directory fsync makes every rename done before it started durable, so a caller
  * that arrives while one is running waits for the next one, which all such callers share. Four
@@ -60,6 +60,11 @@ export class DirSyncer {
       return this.run(dir, entry);
     });
     return entry.next;
+  }
+
+  /** Lets go of a directory that is being removed (a fsync already running on it still ends). */
+  forget(dir: string): void {
+    if (this.open.has(dir)) this.evict(dir);
   }
 
   private entry(dir: string): DirEntry {

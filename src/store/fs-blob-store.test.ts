@@ -116,3 +116,28 @@ test('fs blob writer: a write that fails behind the caller fails the commit and 
   assert.equal(published, false);
   assert.equal(existsSync(tmpPath), false);
 });
+
+test('fs blob store: removeAll deletes the files, removes the directories left empty and keeps the others; a later writer makes them again', async (t) => {
+  const root = await tempRoot(t);
+  const store = createFsBlobStore(root);
+  const put = async (key: string) => {
+    const w = await store.begin();
+    await w.write(Buffer.from(key));
+    await w.commit(key);
+  };
+  for (const key of ['st1/se1/1.dcm', 'st1/se1/2.dcm', 'st1/se2/3.dcm', 'st2/se3/4.dcm']) await put(key);
+  await store.removeAll(['st1/se1/1.dcm', 'st1/se1/2.dcm', 'st1/se2/3.dcm', 'st1/se2/absent.dcm']);
+  const blobs = join(root, 'instances');
+  assert.deepEqual(await readdir(blobs), ['st2'], 'the study directory went with its series');
+  // Half of a series: the directory stays with the other file.
+  await put('st2/se3/5.dcm');
+  await store.removeAll(['st2/se3/4.dcm']);
+  assert.deepEqual(await readdir(join(blobs, 'st2', 'se3')), ['5.dcm']);
+  // The store made st1/se1 before; it must make it again instead of renaming into nothing.
+  await put('st1/se1/6.dcm');
+  assert.equal((await readFile(join(blobs, 'st1', 'se1', '6.dcm'))).toString(), 'st1/se1/6.dcm');
+  // A directory removed behind the store's back (another process): the commit makes it again.
+  await rm(join(blobs, 'st2'), { recursive: true });
+  await put('st2/se3/7.dcm');
+  assert.equal(existsSync(join(blobs, 'st2', 'se3', '7.dcm')), true);
+});

@@ -1,5 +1,5 @@
 import { open as openCb, createReadStream, mkdirSync, openSync, renameSync, statfsSync, type Dirent } from 'node:fs';
-import { mkdir, readdir, rm, stat, readFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MedgeError } from '../errors.js';
@@ -7,6 +7,7 @@ import { FsBlobWriter, ioError } from './fs-blob-writer.js';
 import type { BeginOptions, BlobStore, BlobWriter, ListOptions } from './blob-store.js';
 import { DirSyncer } from './dir-sync.js';
 import { createInlinePolicy } from './inline-policy.js';
+import { mapInGroups } from '../util/map-in-groups.js';
 
 const TMP_DIR = 'tmp';
 /** Inline waits for the disk averaging more than this (ms) go to the thread pool for a while (inline-policy.ts). */
@@ -52,13 +53,25 @@ export function createFsBlobStore(root: string): BlobStore {
   const tmpPrefix = `${Date.now()}-${process.pid}-`;
   let tmpSeq = 0;
   mkdirSync(root, { recursive: true });
+  knownDirs.add(root);
 
+  /**
+   * Makes `dir` and every missing directory above it, each made durable in its parent: a new
+   * study's directory and its series' directory both (on ext4 without a journal, a directory whose
+   * entry was never synced can be lost with everything under it in a power cut).
+   */
   async function ensureDir(dir: string): Promise<void> {
-    if (knownDirs.has(dir)) return;
+    if (knownDirs.has(dir) || dirname(dir) === dir) return;
+    await ensureDir(dirname(dir));
     await mkdir(dir, { recursive: true });
-    // A new directory entry is only durable once its parent is synced too.
     await dirs.sync(dirname(dir));
     knownDirs.add(dir);
+  }
+
+  /** Forgets that a directory exists (it is being removed): the next writer into it makes it again. */
+  function forgetDir(dir: string): void {
+    knownDirs.delete(dir);
+    dirs.forget(dir);
   }
 
   /** Renames a durable temporary file to its key and makes the new name durable. */
@@ -66,8 +79,30 @@ export function createFsBlobStore(root: string): BlobStore {
     const dest = pathOf(key);
     const dir = dirname(dest);
     await ensureDir(dir);
-    renameSync(tmpPath, dest);
+    try {
+      renameSync(tmpPath, dest);
+    } catch (err) {
+      // A study removal took the directory away after it was made (removeAll): make it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      forgetDir(dir);
+      await ensureDir(dir);
+      renameSync(tmpPath, dest);
+    }
     await dirs.sync(dir, now);
+  }
+
+  /** Removes `dir` if it is empty; false when something is in it (a new instance of the series). */
+  async function removeIfEmpty(dir: string): Promise<boolean> {
+    forgetDir(dir);
+    try {
+      await rmdir(dir);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return true;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw ioError('cannot remove an empty directory', dir, err);
+    }
   }
 
   const pathOf = (key: string) => {
@@ -126,6 +161,27 @@ export function createFsBlobStore(root: string): BlobStore {
       await rm(pathOf(key), { force: true });
     },
 
+    async removeAll(keys: readonly string[]): Promise<void> {
+      const paths = keys.map(pathOf);
+      await mapInGroups(paths, 16, (p) => rm(p, { force: true }).catch((err: unknown) => {
+        throw ioError('cannot delete a stored file', p, err);
+      }));
+      // The directories that held them, then their parents: each removed when left empty (the
+      // series, then the study), else synced so that the deletions in it are durable.
+      let level = new Set(paths.map(dirname));
+      const toSync = new Set<string>();
+      while (level.size > 0) {
+        const next = new Set<string>();
+        for (const dir of level) {
+          if (dir === blobRoot || !dir.startsWith(blobRoot + sep)) toSync.add(dir);
+          else if (await removeIfEmpty(dir)) next.add(dirname(dir));
+          else toSync.add(dir);
+        }
+        level = next;
+      }
+      for (const dir of toSync) await dirs.sync(dir);
+    },
+
     list(options?: ListOptions): AsyncIterable<string> {
       return listBlobs(blobRoot, options?.changedSince);
     },
@@ -139,7 +195,7 @@ export function createFsBlobStore(root: string): BlobStore {
 
     async quarantine(key: string): Promise<string> {
       const dest = join(root, QUARANTINE_DIR, key.split('/').join('_'));
-      await mkdir(dirname(dest), { recursive: true });
+      await ensureDir(dirname(dest));
       renameSync(pathOf(key), dest);
       await dirs.sync(dirname(pathOf(key)));
       await dirs.sync(dirname(dest));

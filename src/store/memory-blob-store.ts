@@ -54,6 +54,9 @@ export function createMemoryBlobStore(options: { freeBytes?: () => number; now?:
     delete: async (key) => {
       if (blobs.delete(key)) changedAt.set(dirOf(key), now());
     },
+    async removeAll(keys) {
+      for (const key of keys) if (blobs.delete(key)) changedAt.set(dirOf(key), now());
+    },
     async *list(listOptions) {
       const since = listOptions?.changedSince;
       yield* [...blobs.keys()].filter((key) => since === undefined || (changedAt.get(dirOf(key)) ?? 0) >= since);

@@ -239,4 +239,29 @@ export const MIGRATIONS: readonly string[] = [
     written_at INTEGER NOT NULL
   );
   `,
+  // 5: removing studies (store/study-removal.ts): each removal, by retention or by a person, kept as
+  // a record after the study's rows are gone; while it runs, the files it still has to delete, so
+  // that a crash in the middle neither leaves them behind nor lets the start-up check re-index them.
+  `
+  CREATE TABLE study_removals (
+    id INTEGER PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    -- retention-age | retention-disk | operator
+    reason TEXT NOT NULL,
+    -- who asked (operator removals)
+    requested_by TEXT,
+    started_at INTEGER NOT NULL,
+    -- null while files are still being deleted
+    finished_at INTEGER,
+    instances INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  CREATE INDEX study_removals_study ON study_removals(study_uid);
+  CREATE TABLE removal_files (
+    removal_id INTEGER NOT NULL REFERENCES study_removals(id),
+    blob_key TEXT NOT NULL,
+    PRIMARY KEY (removal_id, blob_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX studies_last_received ON studies(last_received_at);
+  `,
 ];

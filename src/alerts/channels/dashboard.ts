@@ -7,7 +7,7 @@ import type { AlertChannel, AlertMessage, DeliveryReceipt } from '../types.js';
  * The dashboard channel: a hub of server-sent event streams (WHATWG HTML, "Server-sent events",
  * text/event-stream). `deliver` publishes an alert to every connected browser; the same streams
  * carry the node's other events (series ready, analysis started and finished, results stored,
- * alert changes, instance arrivals throttled per study) so that the dashboard needs one
+ * alert changes, studies removed, instance arrivals throttled per study) so that the dashboard needs one
  * connection. Always tier 0, id 'dashboard'.
  */
 
@@ -35,7 +35,7 @@ export interface DashboardHubOptions {
 const RECONNECT_MS = 3000;
 
 /** Node events forwarded as they are (none carries patient data). */
-const FORWARDED = ['series-ready', 'analysis-started', 'analysis-finished', 'results-stored', 'alert-changed'] as const;
+const FORWARDED = ['series-ready', 'analysis-started', 'analysis-finished', 'results-stored', 'alert-changed', 'study-removed'] as const;
 
 export class DashboardHub implements AlertChannel {
   readonly id = 'dashboard';
