@@ -122,3 +122,15 @@ test('dicom.remoteAes: where remote AEs listen; each needs an AE title and a por
   assert.throws(() => aes([{ aeTitle: 'PACS', port: 2762, tls: { ca: 'x' } }]), /entry 0: tls must be \{ caFile\?, certFile\?, keyFile\? \}/);
   assert.throws(() => aes([{ aeTitle: 'PACS', port: 2762, tls: { certFile: 'n.pem' } }]), /tls\.certFile and tls\.keyFile go together/);
 });
+
+test('store retention: off by default; reclaimBelowFreeBytes must lie above minFreeBytes; set from MEDGE_ variables', () => {
+  const defaults = loadConfig({});
+  assert.deepEqual([defaults.store.retentionDays, defaults.store.reclaimBelowFreeBytes, defaults.store.retentionMinHours], [0, 0, 24]);
+  assert.throws(
+    () => loadConfig({ overrides: { store: { minFreeBytes: 5e9, reclaimBelowFreeBytes: 4e9 } } as never }),
+    /store\.reclaimBelowFreeBytes must be 0 \(off\) or above store\.minFreeBytes \(5000000000\)/,
+  );
+  assert.throws(() => loadConfig({ overrides: { store: { retentionDays: -1 } } as never }), /store\.retentionDays must be a whole number from 0 to 36500/);
+  const set = loadConfig({ env: { MEDGE_STORE_RETENTION_DAYS: '90', MEDGE_STORE_RECLAIM_BELOW_FREE_BYTES: '2e10', MEDGE_STORE_RETENTION_MIN_HOURS: '48' } });
+  assert.deepEqual([set.store.retentionDays, set.store.reclaimBelowFreeBytes, set.store.retentionMinHours], [90, 2e10, 48]);
+});

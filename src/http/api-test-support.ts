@@ -9,6 +9,7 @@ import { DashboardHub } from '../alerts/channels/dashboard.js';
 import { dispatcherHarness } from '../alerts/test-support.js';
 import { createManualClock } from '../alerts/clock.js';
 import type { MedgeConfig } from '../config/schema.js';
+import { StudyRemover } from '../store/study-removal.js';
 
 /**
  * The HTTP app over the real dispatcher, dashboard hub and an in-memory index, for the API tests
@@ -23,6 +24,7 @@ export function apiHarness(config: Partial<MedgeConfig['alerts']> = {}, users: M
   const index = new InstanceIndex(h.db);
   const store = createMemoryBlobStore();
   const ingest = createIngest({ store, index, events, metrics: h.metrics, log, minFreeBytes: 0 });
-  const app = createHttpApp({ ingest, db: h.db, index, store, metrics: h.metrics, log, health: () => ({ status: 'ok' }), alerts: h.dispatcher, dashboard: hub, users });
+  const remover = new StudyRemover({ db: h.db, index, store, log, onRemoved: (removed) => events.emit('study-removed', removed) });
+  const app = createHttpApp({ ingest, db: h.db, index, store, metrics: h.metrics, log, health: () => ({ status: 'ok' }), alerts: h.dispatcher, dashboard: hub, remover, users });
   return { ...h, app, hub };
 }

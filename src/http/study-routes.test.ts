@@ -114,3 +114,37 @@ test('study state from the series states and current analyses', () => {
   assert.equal(studyState(['done', 'receiving'], ['not-applicable']), 'not-applicable');
   assert.equal(studyState([], []), 'received');
 });
+
+test('DELETE /api/studies/:uid: from loopback with "by" it removes the study, GET then says who removed it and when; held 409, remote 403, no "by" 400, unknown 404', async () => {
+  const { app, db, events } = apiHarness();
+  const removedEvents: unknown[] = [];
+  events.on('study-removed', (r) => removedEvents.push(r));
+  // The harness holds STUDY with two series of 3 instances (AX, COR).
+  const url = `/api/studies/${STUDY}`;
+
+  const remote = await app.inject({ method: 'DELETE', url, remoteAddress: '10.1.2.3', payload: { by: 'PACS admin' } });
+  assert.equal(remote.statusCode, 403);
+  assert.equal((await app.inject({ method: 'DELETE', url, remoteAddress: '127.0.0.1', payload: {} })).statusCode, 400);
+
+  db.prepare(`INSERT INTO series_state (series_uid, study_uid, state) VALUES (?, ?, 'running')`).run(AX, STUDY);
+  const held = await app.inject({ method: 'DELETE', url, remoteAddress: '127.0.0.1', payload: { by: 'PACS admin' } });
+  assert.equal(held.statusCode, 409);
+  assert.equal(held.json().error.code, 'MEDGE_ERR_STORE_STUDY_HELD');
+  assert.match(held.json().error.message, /1 series not yet analysed/);
+  db.prepare(`UPDATE series_state SET state = 'done'`).run();
+
+  const ok = await app.inject({ method: 'DELETE', url, remoteAddress: '127.0.0.1', payload: { by: 'PACS admin' } });
+  assert.equal(ok.statusCode, 200);
+  assert.equal(ok.json().instances, 6);
+  assert.equal(ok.json().reason, 'operator');
+  assert.equal(removedEvents.length, 1);
+
+  const gone = await app.inject({ method: 'GET', url });
+  assert.equal(gone.statusCode, 404);
+  assert.match(gone.json().error.message, /removed by PACS admin at \d{4}-/);
+  assert.equal(gone.json().error.fields.removed.requestedBy, 'PACS admin');
+  assert.equal((await app.inject({ method: 'GET', url: '/api/studies' })).json().studies.length, 0, 'gone from the worklist');
+  const again = await app.inject({ method: 'DELETE', url, remoteAddress: '127.0.0.1', payload: { by: 'PACS admin' } });
+  assert.equal(again.statusCode, 404);
+  assert.equal((await app.inject({ method: 'DELETE', url: '/api/studies/1.2.3.404', remoteAddress: '127.0.0.1', payload: { by: 'x' } })).json().error.message, 'no study 1.2.3.404');
+});
