@@ -152,6 +152,12 @@ export interface MedgeConfig {
     emergencyAeTitles: string[];
     /** Case-insensitive regular expressions matched on study and series description and protocol name: a match goes first. */
     priorityPatterns: string[];
+    /**
+     * A series the start-up check indexed again (its index rows were lost) is analysed only when it
+     * was received within this many hours; older ones are left unanalysed, so that a lost index
+     * does not re-analyse the whole store and alert on old studies ahead of new ones. 0: none.
+     */
+    analyseRecoveredWithinHours: number;
   };
   alerts: {
     /** Findings that raise an alert, with the severity; the first matching rule wins. */
@@ -314,6 +320,7 @@ export const DEFAULT_CONFIG: MedgeConfig = {
     workerPriority: 'idle',
     emergencyAeTitles: [],
     priorityPatterns: ['stroke', 'trauma', 'code', 'hemorrhage', 'haemorrhage', 'ich'],
+    analyseRecoveredWithinHours: 24,
   },
   alerts: {
     rules: [{ finding: 'intracranial-hemorrhage', minVolumeMl: 0, severity: 'critical' }],

@@ -120,6 +120,7 @@ const CHECKS: Record<string, Check> = {
   'pipeline.requestGraceMs': integer(0, 60_000),
   'pipeline.workers': integer(1, 64),
   'pipeline.workerPriority': oneOf('idle', 'low', 'normal'),
+  'pipeline.analyseRecoveredWithinHours': integer(0, 876_000),
   'pipeline.emergencyAeTitles': (v) => (Array.isArray(v) && v.every((a) => aeTitle(a, '') === undefined) ? undefined : 'must be a list of AE titles'),
   'pipeline.priorityPatterns': (v) => {
     if (!Array.isArray(v) || !v.every((p) => typeof p === 'string')) return 'must be a list of regular expressions';

@@ -45,10 +45,11 @@ export interface RecoveryReport {
   ms: number;
 }
 
-/** A series by its UIDs. */
+/** A series with instances indexed again, and when the newest of them was received (its file's mtime). */
 export interface SeriesRef {
   studyInstanceUid: string;
   seriesInstanceUid: string;
+  lastReceivedAt: number;
 }
 
 export interface Recovery extends RecoveryReport {
@@ -101,7 +102,8 @@ export async function recoverStore(store: BlobStore, index: InstanceIndex, log: 
       const found = await reindex(store, index, key);
       if (found.kind === 'reindexed') {
         report.reindexed++;
-        series.set(found.series.seriesInstanceUid, found.series);
+        const seen = series.get(found.series.seriesInstanceUid);
+        if (!seen || seen.lastReceivedAt < found.series.lastReceivedAt) series.set(found.series.seriesInstanceUid, found.series);
       } else if (found.kind === 'superseded') {
         await store.delete(key);
         report.orphansRemoved++;
@@ -189,6 +191,7 @@ async function reindex(store: BlobStore, index: InstanceIndex, key: string): Pro
   if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return { kind: 'unreadable', reason: 'it lacks a SOP, study or series UID' };
   const existing = index.getInstance(h.sopInstanceUid);
   if (existing) return existing.blobKey === key ? { kind: 'indexed' } : { kind: 'superseded' };
+  const receivedAt = (await store.stat(key))?.modifiedAt ?? Date.now();
   index.record({
     ...h,
     sopInstanceUid: h.sopInstanceUid,
@@ -199,11 +202,11 @@ async function reindex(store: BlobStore, index: InstanceIndex, key: string): Pro
     blobKey: key,
     size: bytes.length,
     datasetOffset: meta.datasetOffset,
-    receivedAt: (await store.stat(key))?.modifiedAt ?? Date.now(),
+    receivedAt,
     protocol: 'recovered',
     callingAe: meta.sourceAeTitle ?? null,
     associationId: null,
     remoteAddress: null,
   });
-  return { kind: 'reindexed', series: { studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid } };
+  return { kind: 'reindexed', series: { studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid, lastReceivedAt: receivedAt } };
 }

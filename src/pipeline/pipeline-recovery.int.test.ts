@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -136,5 +136,30 @@ test('power cut: a series whose files are on disk but whose index commits were l
     assert.equal(again.pipeline.status().tracking, 0);
   } finally {
     await again.close();
+  }
+});
+
+test('a lost index: series re-indexed at start that were received days ago are not analysed (no alerts about old studies ahead of new ones)', async () => {
+  const dir = join(work, 'node-old-index-lost');
+  const s = series[1]!;
+  const store = createFsBlobStore(join(dir, 'store'));
+  const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+  for (const f of s.files) {
+    const w = await store.begin();
+    await w.write(await readFile(f));
+    const key = `${s.studyInstanceUid}/${s.seriesInstanceUid}/${basename(f)}`;
+    await w.commit(key);
+    await utimes(store.localPath!(key), tenDaysAgo, tenDaysAgo);
+  }
+  const node = await startPipelineNode(dir, { recover: true, config: { quietMs: 300, geometrySettleMs: 200, workers: 1 }, analyzerModules: [analyzerModule('ichAnalyzer')] });
+  try {
+    const ready = recordEvents(node.events, 'series-ready');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(node.index.instancesOfSeries(s.seriesInstanceUid).length, s.files.length, 'indexed again');
+    assert.equal(ready.seen.length, 0, 'not made ready for analysis');
+    assert.equal(stateOf(node.index.db, s.seriesInstanceUid), undefined);
+    assert.equal(node.pipeline.status().tracking, 0);
+  } finally {
+    await node.close();
   }
 });

@@ -191,7 +191,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       events.on('association-released', onReleased);
       events.on('request-complete', onRequest);
       for (const r of recovered.receiving) tracker.resume(r.studyInstanceUid, r.seriesInstanceUid);
-      const untracked = (deps.recoveredSeries ?? []).filter((r) => !queue.get(r.seriesInstanceUid));
+      const recent = recentEnough(deps.recoveredSeries ?? [], deps.config.analyseRecoveredWithinHours, log);
+      const untracked = recent.filter((r) => !queue.get(r.seriesInstanceUid));
       for (const r of untracked) tracker.resume(r.studyInstanceUid, r.seriesInstanceUid);
       try {
         await pool.start();
@@ -225,4 +226,21 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * The re-indexed series received within `hours` (SeriesRef.lastReceivedAt); the others are logged
+ * once and left unanalysed.
+ */
+function recentEnough(series: SeriesRef[], hours: number, log: Logger): SeriesRef[] {
+  const since = Date.now() - hours * 3_600_000;
+  const recent = hours > 0 ? series.filter((s) => s.lastReceivedAt >= since) : [];
+  const old = series.length - recent.length;
+  if (old > 0) {
+    log.warn(
+      { event: 'recovered-series-not-analysed', series: old, analyseRecoveredWithinHours: hours },
+      `${old} series indexed again at start were received longer ago than pipeline.analyseRecoveredWithinHours: they stay unanalysed`,
+    );
+  }
+  return recent;
 }
