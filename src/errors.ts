@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   MEDGE_ERR_STORE_DISK_FULL: 'free disk space is below the configured floor',
   MEDGE_ERR_STORE_IO: 'the instance store could not write or read a file',
   MEDGE_ERR_STORE_NOT_FOUND: 'the requested stored object does not exist',
+  MEDGE_ERR_STORE_INDEX_DAMAGED: 'the SQLite index cannot be opened or read: it is damaged',
   MEDGE_ERR_STORE_STUDY_HELD: 'the study cannot be removed now: something still needs it',
   MEDGE_ERR_INGEST_NOT_DICOM: 'the received object is not a DICOM Part 10 file or dataset',
   MEDGE_ERR_INGEST_PARSE: 'the received dataset cannot be parsed',

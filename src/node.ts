@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './observability/log.js';
 import { MetricsRegistry } from './observability/metrics.js';
 import { NodeEvents } from './events/node-events.js';
 import { createFsBlobStore } from './store/fs-blob-store.js';
-import { InstanceIndex, openIndexDb } from './store/index-db.js';
+import { InstanceIndex, moveIndexAside, openIndexDb } from './store/index-db.js';
 import { recoverStore } from './ingest/recover.js';
 import { StoreMarks } from './store/store-marks.js';
 import { ConsistencyMarker } from './store/consistency-marker.js';
@@ -46,19 +46,30 @@ export interface NodePorts {
   dicomTls?: number;
 }
 
+/** What one start does besides running the node (flags of `medge start`, not configuration). */
+export interface StartOptions {
+  /** Move a damaged index aside and build a new one from the instance files (`--rebuild-index`). */
+  rebuildIndex?: boolean;
+}
+
 /**
  * The composition root (house style 6 and 7): builds every part with explicit dependencies, in
  * dependency order, starts the listeners, and stops them in reverse. A listener that cannot start
  * rejects the returned promise with the reason.
  */
-export async function startNode(config: MedgeConfig, log: Logger = createLogger(config.log.level)): Promise<RunningNode> {
+export async function startNode(config: MedgeConfig, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<RunningNode> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const startedAt = Date.now();
   const metrics = new MetricsRegistry();
   const events = new NodeEvents();
   const store = createFsBlobStore(dataDir);
-  const index = new InstanceIndex(openIndexDb(join(dataDir, 'index.sqlite')));
+  const indexFile = join(dataDir, 'index.sqlite');
+  if (options.rebuildIndex) {
+    const aside = await moveIndexAside(indexFile);
+    log.warn({ event: 'index-rebuilt', damagedIndex: aside ?? null }, 'the index is built again from the instance files; analyses, alerts, upload, removal and de-identification records start empty');
+  }
+  const index = new InstanceIndex(openIndexDb(indexFile));
   const marks = new StoreMarks(index.db);
   const removedStudies = metrics.counter('medge_studies_removed_total', 'Studies removed from the store, by reason (retention-age, retention-disk, operator)');
   const removedBytes = metrics.counter('medge_studies_removed_bytes_total', 'Bytes of instance files removed with their studies, by reason');

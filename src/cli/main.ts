@@ -15,6 +15,7 @@ Commands:
   demo    play a head CT with a bleed into a node and watch the timeline and the alert (medge demo --help)
   deid    de-identify the files under a directory (DICOM PS3.15 Annex E), offline: medge deid DIR --out DIR
   uplink  the uplink to the cloud PACS of a running node: medge uplink status | retry ID|--all
+  backup  copy the index (analyses, alerts, records) consistently, even while the node runs: medge backup --to FILE
 
 Options:
   -h, --help     this text; 'medge <command> --help' for a command
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).runDemo,
   deid: async () => (await import('./commands/deid.js')).runDeid,
   uplink: async () => (await import('./commands/uplink.js')).runUplink,
+  backup: async () => (await import('./commands/backup.js')).runBackup,
 };
 
 /** Runs the medge command line; resolves to the process exit code. */

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InstanceIndex, openIndexDb } from './index-db.js';
+import { isMedgeError } from '../errors.js';
+import { InstanceIndex, moveIndexAside, openIndexDb } from './index-db.js';
 import type { InstanceRecord } from './instance-record.js';
 
 function rec(sop: string, receivedAt: number, over: Partial<InstanceRecord> = {}): InstanceRecord {
@@ -37,4 +39,19 @@ test('later instances of a known series move last_received_at; changed attribute
     index.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a damaged index file: MEDGE_ERR_STORE_INDEX_DAMAGED naming --rebuild-index; moveIndexAside moves it and its WAL aside', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'medge-index-damaged-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'index.sqlite');
+  await writeFile(file, Buffer.alloc(8192, 0x5a));
+  assert.throws(() => openIndexDb(file), (err) => isMedgeError(err, 'MEDGE_ERR_STORE_INDEX_DAMAGED') && /--rebuild-index/.test(err.message));
+  await writeFile(`${file}-wal`, Buffer.alloc(100));
+  const aside = await moveIndexAside(file, new Date('2026-11-29T10:00:00.000Z'));
+  assert.equal(aside, join(dir, 'index.sqlite.damaged-2026-11-29T10-00-00-000Z'));
+  assert.deepEqual((await readdir(dir)).sort(), ['index.sqlite.damaged-2026-11-29T10-00-00-000Z', 'index.sqlite.damaged-2026-11-29T10-00-00-000Z-wal']);
+  const db = openIndexDb(file);
+  db.close();
+  assert.equal(await moveIndexAside(join(dir, 'none.sqlite')), undefined);
 });

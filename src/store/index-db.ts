@@ -1,4 +1,7 @@
 import Database from 'better-sqlite3';
+import { rename, readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { MedgeError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { InstanceRecord } from './instance-record.js';
 
@@ -12,13 +15,49 @@ export type Db = Database.Database;
  * WAL fsync per instance on the event loop: about 1 ms, a third of the time per instance (measured).
  */
 export function openIndexDb(file: string): Db {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  let db: Db | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = (err as { code?: string }).code ?? '';
+    // SQLite's result codes for a file that is not (or no longer) a database.
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+      throw new MedgeError(
+        'MEDGE_ERR_STORE_INDEX_DAMAGED',
+        `the index ${file} is damaged (${(err as Error).message}); the instance files are not affected: ` +
+          'medge start --rebuild-index moves it aside and indexes every file again (analyses, alerts, upload, removal and ' +
+          'de-identification records are only in the index: restore it from a backup instead to keep them)',
+        { file, sqlite: code },
+        err,
+      );
+    }
+    throw new MedgeError('MEDGE_ERR_STORE_IO', `cannot open the index ${file}: ${(err as Error).message}`, { file, sqlite: code }, err);
+  }
+}
+
+/**
+ * Moves a damaged index (and its WAL and shared-memory files) aside to `<file>.damaged-<time>`, so
+ * that the next open starts a new one, which the start-up check fills from the instance files.
+ * Returns the new name of the index file, or undefined when there was none.
+ */
+export async function moveIndexAside(file: string, at = new Date()): Promise<string | undefined> {
+  const stamp = at.toISOString().replace(/[:.]/g, '-');
+  const names = new Set(await readdir(dirname(file)));
+  let moved: string | undefined;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (!names.has(basename(file) + suffix)) continue;
+    const to = join(dirname(file), `${basename(file)}.damaged-${stamp}${suffix}`);
+    await rename(file + suffix, to);
+    if (suffix === '') moved = to;
+  }
+  return moved;
 }
 
 function migrate(db: Db): void {

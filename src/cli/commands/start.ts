@@ -22,6 +22,11 @@ Options:
                      (after restoring a backup or removing files by hand); by
                      default a start checks nothing after a clean stop and, after
                      a crash, only the directories changed shortly before it
+  --rebuild-index    when index.sqlite is damaged (the start says so): move it
+                     aside to index.sqlite.damaged-<time> and index every stored
+                     file again; analyses, alerts, upload, removal and
+                     de-identification records are only in the index and start
+                     empty (restore index.sqlite from a backup to keep them)
   -h, --help         this text
 
 Precedence: defaults < configuration file < MEDGE_* environment variables < flags.
@@ -38,6 +43,7 @@ export async function runStart(argv: string[]): Promise<number> {
     'ae-title': { type: 'string' },
     'log-level': { type: 'string' },
     'check-store': { type: 'boolean' },
+    'rebuild-index': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -58,7 +64,7 @@ export async function runStart(argv: string[]): Promise<number> {
   };
   const config = loadConfig({ file: values.config, env: process.env, overrides });
   const log = createLogger(config.log.level);
-  const node = await startNode(config, log);
+  const node = await startNode(config, log, { rebuildIndex: values['rebuild-index'] });
   const tls = node.ports.dicomTls !== undefined ? `, DICOM TLS port ${node.ports.dicomTls}` : '';
   process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, ${config.http.tls ? 'HTTPS' : 'HTTP'} port ${node.ports.http}\n`);
 
