@@ -7,6 +7,8 @@ import type { NodeEvents } from '../events/node-events.js';
 import { registerStowRoutes } from './stow-routes.js';
 import { registerWadoRoutes } from './wado-routes.js';
 import { registerQidoRoutes } from './qido-routes.js';
+import { registerFrameRoutes } from './wado-frames.js';
+import { createDecoderPool, type DecoderPool } from '../dicom/codecs/index.js';
 
 export interface DicomwebDeps {
   ingest: Ingest;
@@ -24,4 +26,10 @@ export async function registerDicomweb(app: FastifyInstance, deps: DicomwebDeps)
   await app.register(async (scope) => registerStowRoutes(scope, deps));
   registerQidoRoutes(app, deps);
   registerWadoRoutes(app, deps);
+  // One decoder thread, made when a compressed frame is first asked for uncompressed.
+  let pool: DecoderPool | undefined;
+  app.addHook('onClose', async () => {
+    await pool?.close();
+  });
+  registerFrameRoutes(app, { ...deps, decoders: () => (pool ??= createDecoderPool({ size: 1 })) });
 }

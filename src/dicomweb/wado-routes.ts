@@ -20,7 +20,7 @@ type Req = FastifyRequest<{ Params: Params }>;
 /**
  * WADO-RS, the Retrieve transaction (PS3.18 10.4): studies, series and instances as
  * multipart/related application/dicom parts, each the stored Part 10 file byte for byte, streamed
- * from the store; and their metadata as application/dicom+json (10.4.1.1.2).
+ * from the store; and their metadata as application/dicom+json (10.4.1.1.2). Frames: wado-frames.ts.
  */
 export function registerWadoRoutes(app: FastifyInstance, deps: WadoDeps): void {
   const instances = (request: Req, reply: FastifyReply) => retrieveInstances(request, reply, deps);
