@@ -33,15 +33,15 @@ export function registerFrameRoutes(app: FastifyInstance, deps: FrameDeps): void
 }
 
 async function retrieveFrames(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply, deps: FrameDeps): Promise<unknown> {
-  const [instance] = findInstances(deps.index, request.params);
-  const rendition = negotiateFrames(request.headers.accept, instance!.transferSyntaxUid);
-  const part10 = await deps.store.read(instance!.blobKey);
+  const instance = findInstances(deps.index, request.params)[0]!;
+  const rendition = negotiateFrames(request.headers.accept, instance.transferSyntaxUid);
+  const part10 = await deps.store.read(instance.blobKey);
   let source: PixelSource;
   try {
     source = openPixelSource(part10);
   } catch (err) {
     if (isMedgeError(err)) {
-      throw new MedgeError('MEDGE_ERR_HTTP_BAD_REQUEST', `instance ${instance!.sopInstanceUid} has no frames to retrieve: ${err.message}`, { sop: instance!.sopInstanceUid }, err);
+      throw new MedgeError('MEDGE_ERR_HTTP_BAD_REQUEST', `instance ${instance.sopInstanceUid} has no frames to retrieve: ${err.message}`, { sop: instance.sopInstanceUid }, err);
     }
     throw err;
   }
@@ -65,10 +65,9 @@ async function retrieveFrames(request: FastifyRequest<{ Params: Params }>, reply
 /** Frame `index` (0-based) in the negotiated rendition. */
 async function framePart(source: PixelSource, part10: Buffer, index: number, rendition: FrameRendition, deps: FrameDeps): Promise<FramePart> {
   const ts = source.info.transferSyntaxUid;
-  const compressed = compressedMediaType(ts);
   if (!source.encapsulated) return { type: `application/octet-stream; transfer-syntax=${UNCOMPRESSED_LE}`, bytes: nativeLittleEndian(source, index) };
   if (rendition === 'as-stored') {
-    return { type: `${compressed ?? 'application/octet-stream'}; transfer-syntax=${ts}`, bytes: encapsulatedFrameBytes(source, index) };
+    return { type: `${compressedMediaType(ts) ?? 'application/octet-stream'}; transfer-syntax=${ts}`, bytes: encapsulatedFrameBytes(source, index) };
   }
   let pixels;
   try {

@@ -144,6 +144,10 @@ test('DELETE /api/studies/:uid: from loopback with "by" it removes the study, GE
   assert.match(gone.json().error.message, /removed by PACS admin at \d{4}-/);
   assert.equal(gone.json().error.fields.removed.requestedBy, 'PACS admin');
   assert.equal((await app.inject({ method: 'GET', url: '/api/studies' })).json().studies.length, 0, 'gone from the worklist');
+  const removals = (await app.inject({ method: 'GET', url: '/api/removals' })).json().removals;
+  assert.equal(removals.length, 1);
+  assert.deepEqual([removals[0].studyInstanceUid, removals[0].reason, removals[0].requestedBy, removals[0].instances], [STUDY, 'operator', 'PACS admin', 6]);
+  assert.match(removals[0].removedAt, /^\d{4}-\d\d-\d\dT/);
   const again = await app.inject({ method: 'DELETE', url, remoteAddress: '127.0.0.1', payload: { by: 'PACS admin' } });
   assert.equal(again.statusCode, 404);
   assert.equal((await app.inject({ method: 'DELETE', url: '/api/studies/1.2.3.404', remoteAddress: '127.0.0.1', payload: { by: 'x' } })).json().error.message, 'no study 1.2.3.404');

@@ -20,7 +20,8 @@ export function parseLimit(value: unknown, fallback = 100): number {
 /**
  * GET /api/studies (the worklist), GET /api/studies/:studyUid (detail with the timeline) and, with
  * a remover, DELETE /api/studies/:studyUid { "by": "..." }: the study's files and index rows are
- * removed (store/study-removal.ts), from loopback only until http.users is configured.
+ * removed (store/study-removal.ts), from loopback only until http.users is configured; GET
+ * /api/removals lists the removals, newest first (?limit=, default 100).
  */
 export function registerStudyRoutes(app: FastifyInstance, deps: { db: Db; remover?: StudyRemover; authenticated?: boolean }): void {
   app.get('/api/studies', async (request) => {
@@ -36,6 +37,10 @@ export function registerStudyRoutes(app: FastifyInstance, deps: { db: Db; remove
 
   const remover = deps.remover;
   if (!remover) return;
+  app.get('/api/removals', async (request) => {
+    const q = request.query as { limit?: string };
+    return { removals: remover.recent(parseLimit(q.limit)).map((r) => ({ ...r, removedAt: new Date(r.removedAt).toISOString() })) };
+  });
   app.delete('/api/studies/:studyUid', async (request) => {
     const { studyUid } = request.params as { studyUid: string };
     requireLocalOrAuthenticated(request, deps.authenticated, 'studies can be removed');

@@ -73,6 +73,10 @@ export class StudyRemover {
          FROM study_removals WHERE study_uid = ? ORDER BY id DESC LIMIT 1`,
       ),
       since: db.prepare('SELECT count(*) AS studies, coalesce(sum(bytes), 0) AS bytes FROM study_removals WHERE started_at >= ?'),
+      recent: db.prepare(
+        `SELECT study_uid AS studyInstanceUid, reason, requested_by AS requestedBy, started_at AS removedAt, instances, bytes
+         FROM study_removals ORDER BY id DESC LIMIT ?`,
+      ),
     };
   }
 
@@ -150,6 +154,11 @@ export class StudyRemover {
   /** The last removal of a study, if it was ever removed (a study received again since is in the index too). */
   lastRemoval(studyUid: string): RemovedStudy | undefined {
     return this.stmts.last!.get(studyUid) as RemovedStudy | undefined;
+  }
+
+  /** The last `limit` removals, newest first (the record of what left the store, and why). */
+  recent(limit: number): RemovedStudy[] {
+    return this.stmts.recent!.all(limit) as RemovedStudy[];
   }
 
   /** Studies removed since `since` (ms since the epoch), and their bytes. */
