@@ -19,11 +19,11 @@ import { acknowledgedFiles, runStorescu } from '../helpers/storescu.js';
 
 const DAY = 86_400_000;
 
-/** Study Instance UIDs C-FIND finds at STUDY level (findscu, dcmtk). */
+/** Study Instance UIDs C-FIND finds at STUDY level (findscu, dcmtk, which prints an odd-length UID's NUL padding as a space). */
 function findStudies(node: MedgeProcess): string[] {
   const run = spawnSync('findscu', ['-v', '-S', '-aec', 'MEDGE', '-k', 'QueryRetrieveLevel=STUDY', '-k', 'StudyInstanceUID', '127.0.0.1', String(node.dicomPort)], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  return [...`${run.stdout}${run.stderr}`.matchAll(/\(0020,000d\) UI \[([0-9.]+)\]/g)].map((m) => m[1]!).sort();
+  return [...`${run.stdout}${run.stderr}`.matchAll(/\(0020,000d\) UI \[([0-9.]+)[ \0]*\]/g)].map((m) => m[1]!).sort();
 }
 
 async function qidoStudies(node: MedgeProcess): Promise<string[]> {
