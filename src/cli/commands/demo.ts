@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load.js';
 import { storeFiles } from '../../dimse/scu.js';
 import { MedgeError } from '../../errors.js';
 import { startNode, type RunningNode } from '../../node.js';
+import { tuneV8 } from '../../util/v8-tuning.js';
 import { createLogger } from '../../observability/log.js';
 import { renderHeadPhantom } from '../../phantom/render.js';
 import { writePhantomSeries } from '../../phantom/write-series.js';
@@ -65,6 +66,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       process.stdout.write(`attached to the node of ${values.attach}: DICOM port ${ports.dicom}, HTTP ${httpUrl}\n`);
     } else {
       const config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), dicom: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, store: { minFreeBytes: 0 } } });
+      tuneV8();
       node = await startNode(config, createLogger('warn'));
       dicom = { host: '127.0.0.1', port: node.ports.dicom, aeTitle: config.dicom.aeTitle };
       httpUrl = `http://127.0.0.1:${node.ports.http}`;

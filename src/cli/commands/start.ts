@@ -2,6 +2,7 @@ import { loadConfig, type ConfigOverrides } from '../../config/load.js';
 import { createLogger } from '../../observability/log.js';
 import { startNode } from '../../node.js';
 import { intOption, parseCommandArgs } from '../parse-args.js';
+import { tuneV8 } from '../../util/v8-tuning.js';
 
 const HELP = `Usage: medge start [options]
 
@@ -64,6 +65,7 @@ export async function runStart(argv: string[]): Promise<number> {
   };
   const config = loadConfig({ file: values.config, env: process.env, overrides });
   const log = createLogger(config.log.level);
+  tuneV8();
   const node = await startNode(config, log, { rebuildIndex: values['rebuild-index'] });
   const tls = node.ports.dicomTls !== undefined ? `, DICOM TLS port ${node.ports.dicomTls}` : '';
   process.stdout.write(`medge ${config.dicom.aeTitle} listening: DICOM port ${node.ports.dicom}${tls}, ${config.http.tls ? 'HTTPS' : 'HTTP'} port ${node.ports.http}\n`);
