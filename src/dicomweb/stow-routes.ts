@@ -6,6 +6,7 @@ import type { Ingest, IngestContext } from '../ingest/types.js';
 import type { Logger } from '../observability/log.js';
 import { parseMediaType } from './media-type.js';
 import { readMultipart } from './multipart-reader.js';
+import { chunksOf } from '../util/stream-chunks.js';
 import { StowPart, type PartResult } from './stow-part.js';
 import { stowAnswer } from './stow-response.js';
 import { FAILURE_REASON } from './stow-failure.js';
@@ -52,7 +53,8 @@ async function storeInstances(request: FastifyRequest<{ Params: { study?: string
 
   try {
     // fastify hands no stream when the request has no body (Content-Length: 0): read it as empty.
-    const source = (request.body as Readable | undefined) ?? [];
+    const body = request.body as Readable | undefined;
+    const source = body ? chunksOf(body) : [];
     for await (const ev of readMultipart(source, boundary)) {
       if (ev.kind === 'part') {
         inPart = true;
