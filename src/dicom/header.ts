@@ -3,6 +3,8 @@ import { constants, inflateRawSync } from 'node:zlib';
 import { MedgeError } from '../errors.js';
 import { TS } from './uids.js';
 import { textDecoder } from './charset.js';
+import { readFileMeta } from './part10.js';
+import { hex, scanDataset, scannableSyntax, type ValueRef } from './header-scan.js';
 
 /** Tags as dicom-parser names them (xGGGGEEEE). */
 const PIXEL_DATA = 'x7fe00010';
@@ -56,7 +58,19 @@ export type DataSetParse = { kind: 'ok'; dataSet: DataSet } | { kind: 'need-more
  * prefix that ends inside the header asks for more. Every top-level element parsed must fit in
  * the file: a lying length is an error (PS3.5 7.1), caught here without reading the pixels.
  */
-export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, totalLength: number): HeaderParse {
+export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, totalLength: number, datasetOffset?: number): HeaderParse {
+  const scanned = scanHeader(bytes, transferSyntaxUid, bytes.length >= totalLength, datasetOffset);
+  if (scanned === undefined) return parseHeaderWithDicomParser(bytes, transferSyntaxUid, totalLength);
+  if (scanned.kind === 'need-more') return scanned;
+  scanned.verify(totalLength);
+  return { kind: 'ok', header: scanned.header };
+}
+
+/**
+ * The same through dicom-parser: the path for deflated datasets, and the lean scanner's oracle in
+ * its tests (header-scan.test.ts).
+ */
+export function parseHeaderWithDicomParser(bytes: Buffer, transferSyntaxUid: string, totalLength: number): HeaderParse {
   const parsed = parseDataSetHeader(bytes, transferSyntaxUid, totalLength);
   return parsed.kind === 'ok' ? { kind: 'ok', header: readHeader(parsed.dataSet) } : parsed;
 }
@@ -66,8 +80,10 @@ export function parseInstanceHeader(bytes: Buffer, transferSyntaxUid: string, to
  * Pixel Data, with the length check (`verify`) left for when the whole length is known. Anything
  * else (no Pixel Data in the prefix, a deflated dataset) is 'need-more': parse it at the end.
  */
-export function parseImageHeaderEarly(bytes: Buffer, transferSyntaxUid: string): { kind: 'ok'; header: InstanceHeader; verify(totalLength: number): void } | { kind: 'need-more' } {
+export function parseImageHeaderEarly(bytes: Buffer, transferSyntaxUid: string, datasetOffset?: number): { kind: 'ok'; header: InstanceHeader; verify(totalLength: number): void } | { kind: 'need-more' } {
   if (transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian) return { kind: 'need-more' };
+  const scanned = scanHeader(bytes, transferSyntaxUid, false, datasetOffset);
+  if (scanned !== undefined) return scanned;
   let parsed: DataSetParse;
   try {
     parsed = parseDataSetHeader(bytes, transferSyntaxUid, Number.MAX_SAFE_INTEGER);
@@ -189,5 +205,116 @@ function readHeader(ds: DataSet): InstanceHeader {
     protocolName: text('x00181030'),
     imagesInAcquisition: s('x00201002'),
     seriesRelatedInstances: s('x00201209'),
+  };
+}
+
+/** The tags readHeader reads, as numbers, for the lean scanner (header-scan.ts). */
+const HEADER_TAGS = {
+  specificCharacterSet: 0x00080005, sopClassUid: 0x00080016, sopInstanceUid: 0x00080018, studyDate: 0x00080020, seriesDate: 0x00080021,
+  studyTime: 0x00080030, accessionNumber: 0x00080050, modality: 0x00080060, referringPhysicianName: 0x00080090,
+  studyDescription: 0x00081030, seriesDescription: 0x0008103e, patientName: 0x00100010, patientId: 0x00100020,
+  issuerOfPatientId: 0x00100021, patientBirthDate: 0x00100030, patientSex: 0x00100040, bodyPartExamined: 0x00180015,
+  protocolName: 0x00181030, studyInstanceUid: 0x0020000d, seriesInstanceUid: 0x0020000e, studyId: 0x00200010,
+  seriesNumber: 0x00200011, instanceNumber: 0x00200013, imagePosition: 0x00200032, imageOrientation: 0x00200037,
+  imagesInAcquisition: 0x00201002, seriesRelatedInstances: 0x00201209, numberOfFrames: 0x00280008, rows: 0x00280010, columns: 0x00280011,
+} as const;
+const WANTED: ReadonlySet<number> = new Set(Object.values(HEADER_TAGS));
+
+type Scanned = { kind: 'ok'; header: InstanceHeader; verify(totalLength: number): void } | { kind: 'need-more' };
+
+/**
+ * The header through the lean scanner, with the same values and errors as dicom-parser's path
+ * (readHeader, checkLengths); undefined where that path must be taken (deflated, or not Part 10).
+ * `complete`: `bytes` is the whole file (then the fragments of encapsulated pixel data are walked
+ * too); a prefix must reach Pixel Data, as dicom-parser's untilTag did. `datasetOffset`: where the
+ * dataset begins, when the caller read the file meta already.
+ */
+function scanHeader(bytes: Buffer, transferSyntaxUid: string, complete: boolean, datasetOffset?: number): Scanned | undefined {
+  const syntax = scannableSyntax(transferSyntaxUid);
+  if (!syntax) return undefined;
+  let start = datasetOffset;
+  if (start === undefined) {
+    const meta = readFileMeta(bytes);
+    if (meta === null) return undefined;
+    if (meta === undefined) return complete ? undefined : { kind: 'need-more' };
+    start = meta.datasetOffset;
+  }
+  const scan = scanDataset(bytes, start, syntax, WANTED, complete);
+  if (scan.kind === 'need-more') return scan;
+  if (scan.kind === 'malformed') {
+    const lying = scan.reason.startsWith('element ');
+    throw new MedgeError('MEDGE_ERR_INGEST_PARSE', lying ? scan.reason : `the dataset cannot be parsed: ${scan.reason}`, scan.tag === undefined ? {} : { tag: `x${scan.tag.toString(16).padStart(8, '0')}` });
+  }
+  const pixel = scan.pixelData;
+  if (!complete && !pixel) return { kind: 'need-more' };
+  const header = headerFromValues(bytes, scan.values, scan.little);
+  const verify = (totalLength: number) => {
+    if (pixel && pixel.length !== 0xffffffff && pixel.offset + pixel.length > totalLength) {
+      throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `element ${hex(0x7fe00010)} claims ${pixel.length} bytes but only ${totalLength - pixel.offset} remain`, { tag: 'x7fe00010' });
+    }
+  };
+  return { kind: 'ok', header, verify };
+}
+
+/** readHeader's values from the scanner's value positions (the same trimming and decoding). */
+function headerFromValues(bytes: Buffer, values: Map<number, ValueRef>, little: boolean): InstanceHeader {
+  const value = (tag: number) => {
+    const v = values.get(tag);
+    return v && v.length > 0 ? bytes.subarray(v.offset, v.offset + v.length) : undefined;
+  };
+  /** dicom-parser's string(): up to the first NUL, trimmed. */
+  const s = (tag: number): string | null => {
+    const b = value(tag);
+    if (!b) return null;
+    const nul = b.indexOf(0);
+    const v = b.toString('latin1', 0, nul < 0 ? b.length : nul).trim();
+    return v === '' ? null : v;
+  };
+  const raw = (tag: number): string | null => {
+    const b = value(tag);
+    return b ? b.toString('latin1').trim() : null;
+  };
+  const decodeText = textDecoder(raw(HEADER_TAGS.specificCharacterSet));
+  const text = (tag: number): string | null => {
+    const b = value(tag);
+    if (!b) return null;
+    const v = decodeText(b).replace(/\0+$/, '').trim();
+    return v === '' ? null : v;
+  };
+  const us = (tag: number): number | null => {
+    const b = value(tag);
+    return b && b.length >= 2 ? (little ? b.readUInt16LE(0) : b.readUInt16BE(0)) : null;
+  };
+  const t = HEADER_TAGS;
+  return {
+    sopClassUid: s(t.sopClassUid),
+    sopInstanceUid: s(t.sopInstanceUid),
+    studyInstanceUid: s(t.studyInstanceUid),
+    seriesInstanceUid: s(t.seriesInstanceUid),
+    patientId: text(t.patientId),
+    issuerOfPatientId: text(t.issuerOfPatientId),
+    patientName: text(t.patientName),
+    patientBirthDate: s(t.patientBirthDate),
+    patientSex: s(t.patientSex),
+    studyDate: s(t.studyDate),
+    studyTime: s(t.studyTime),
+    accessionNumber: text(t.accessionNumber),
+    studyId: text(t.studyId),
+    studyDescription: text(t.studyDescription),
+    referringPhysicianName: text(t.referringPhysicianName),
+    modality: s(t.modality),
+    seriesNumber: s(t.seriesNumber),
+    seriesDescription: text(t.seriesDescription),
+    bodyPartExamined: s(t.bodyPartExamined),
+    seriesDate: s(t.seriesDate),
+    instanceNumber: s(t.instanceNumber),
+    rows: us(t.rows),
+    columns: us(t.columns),
+    numberOfFrames: s(t.numberOfFrames),
+    imagePosition: raw(t.imagePosition),
+    imageOrientation: raw(t.imageOrientation),
+    protocolName: text(t.protocolName),
+    imagesInAcquisition: s(t.imagesInAcquisition),
+    seriesRelatedInstances: s(t.seriesRelatedInstances),
   };
 }

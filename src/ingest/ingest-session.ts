@@ -86,7 +86,7 @@ export class Session {
       // Parsed while the rest arrives, off the path between the last byte and the answer.
       if (!this.earlyTried && this.datasetOffset !== undefined && this.headBytes >= HEADER_PEEK) {
         this.earlyTried = true;
-        const early = parseImageHeaderEarly(this.headPrefix(HEADER_PEEK), this.transferSyntaxUid!);
+        const early = parseImageHeaderEarly(this.headPrefix(HEADER_PEEK), this.transferSyntaxUid!, this.datasetOffset);
         if (early.kind === 'ok') this.early = early;
       }
       if (this.writer.bytesWritten + length >= this.nextDiskCheck) {
