@@ -142,73 +142,86 @@ function checkLengths(ds: DataSet, length: number): void {
   }
 }
 
-function readHeader(ds: DataSet): InstanceHeader {
-  const s = (tag: string): string | null => {
-    try {
-      const v = ds.string(tag);
-      return v === undefined || v === '' ? null : v;
-    } catch {
-      return null;
-    }
-  };
-  const raw = (tag: string): string | null => {
-    const e = ds.elements[tag];
-    if (!e || e.length === 0) return null;
-    try {
-      return ds.string(tag) === undefined ? null : Buffer.from(ds.byteArray.buffer, ds.byteArray.byteOffset + e.dataOffset, e.length).toString('latin1').trim();
-    } catch {
-      return null;
-    }
-  };
-  // Text that may be in the Specific Character Set (PS3.5 6.1.2.3: SH, LO, ST, LT, UC, UT and PN).
-  const decodeText = textDecoder(raw('x00080005'));
-  const text = (tag: string): string | null => {
-    const e = ds.elements[tag];
-    if (!e || e.length === 0 || e.dataOffset + e.length > ds.byteArray.length) return null;
-    const v = decodeText(ds.byteArray.subarray(e.dataOffset, e.dataOffset + e.length)).replace(/\0+$/, '').trim();
-    return v === '' ? null : v;
-  };
-  const us = (tag: string): number | null => {
-    try {
-      return ds.uint16(tag) ?? null;
-    } catch {
-      return null;
-    }
-  };
-  return {
-    sopClassUid: s('x00080016'),
-    sopInstanceUid: s('x00080018'),
-    studyInstanceUid: s('x0020000d'),
-    seriesInstanceUid: s('x0020000e'),
-    patientId: text('x00100020'),
-    issuerOfPatientId: text('x00100021'),
-    patientName: text('x00100010'),
-    patientBirthDate: s('x00100030'),
-    patientSex: s('x00100040'),
-    studyDate: s('x00080020'),
-    studyTime: s('x00080030'),
-    accessionNumber: text('x00080050'),
-    studyId: text('x00200010'),
-    studyDescription: text('x00081030'),
-    referringPhysicianName: text('x00080090'),
-    modality: s('x00080060'),
-    seriesNumber: s('x00200011'),
-    seriesDescription: text('x0008103e'),
-    bodyPartExamined: s('x00180015'),
-    seriesDate: s('x00080021'),
-    instanceNumber: s('x00200013'),
-    rows: us('x00280010'),
-    columns: us('x00280011'),
-    numberOfFrames: s('x00280008'),
-    imagePosition: raw('x00200032'),
-    imageOrientation: raw('x00200037'),
-    protocolName: text('x00181030'),
-    imagesInAcquisition: s('x00201002'),
-    seriesRelatedInstances: s('x00201209'),
-  };
+/** The four ways readHeader reads a value, whichever reader found the elements. */
+interface HeaderValues {
+  /** dicom-parser's string(): up to the first NUL, trimmed; null when absent or empty. */
+  string(tag: number): string | null;
+  /** The whole value as Latin-1, trimmed (multi-valued DS keep their backslashes). */
+  raw(tag: number): string | null;
+  /** Text in the Specific Character Set (PS3.5 6.1.2.3: SH, LO, ST, LT, UC, UT and PN). */
+  text(tag: number): string | null;
+  uint16(tag: number): number | null;
 }
 
-/** The tags readHeader reads, as numbers, for the lean scanner (header-scan.ts). */
+/** readHeader's values from a dicom-parser DataSet. */
+function dataSetValues(ds: DataSet): HeaderValues {
+  const key = (tag: number) => `x${tag.toString(16).padStart(8, '0')}`;
+  const bytesOf = (tag: number) => {
+    const e = ds.elements[key(tag)];
+    return e && e.length > 0 && e.dataOffset + e.length <= ds.byteArray.length ? ds.byteArray.subarray(e.dataOffset, e.dataOffset + e.length) : undefined;
+  };
+  const values: HeaderValues = {
+    string: (tag) => {
+      try {
+        const v = ds.string(key(tag));
+        return v === undefined || v === '' ? null : v;
+      } catch {
+        return null;
+      }
+    },
+    raw: (tag) => {
+      const b = bytesOf(tag);
+      return b ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1').trim() : null;
+    },
+    text: (tag) => decodedText(bytesOf(tag), decodeText),
+    uint16: (tag) => {
+      try {
+        return ds.uint16(key(tag)) ?? null;
+      } catch {
+        return null;
+      }
+    },
+  };
+  const decodeText = textDecoder(values.raw(HEADER_TAGS.specificCharacterSet));
+  return values;
+}
+
+/** readHeader's values from the lean scanner's value positions (header-scan.ts). */
+function scannedValues(bytes: Buffer, found: Map<number, ValueRef>, little: boolean): HeaderValues {
+  const bytesOf = (tag: number) => {
+    const v = found.get(tag);
+    return v && v.length > 0 ? bytes.subarray(v.offset, v.offset + v.length) : undefined;
+  };
+  const values: HeaderValues = {
+    string: (tag) => {
+      const b = bytesOf(tag);
+      if (!b) return null;
+      const nul = b.indexOf(0);
+      const v = b.toString('latin1', 0, nul < 0 ? b.length : nul).trim();
+      return v === '' ? null : v;
+    },
+    raw: (tag) => bytesOf(tag)?.toString('latin1').trim() ?? null,
+    text: (tag) => decodedText(bytesOf(tag), decodeText),
+    uint16: (tag) => {
+      const b = bytesOf(tag);
+      return b && b.length >= 2 ? (little ? b.readUInt16LE(0) : b.readUInt16BE(0)) : null;
+    },
+  };
+  const decodeText = textDecoder(values.raw(HEADER_TAGS.specificCharacterSet));
+  return values;
+}
+
+function decodedText(bytes: Uint8Array | undefined, decode: (bytes: Uint8Array) => string): string | null {
+  if (!bytes) return null;
+  const v = decode(bytes).replace(/\0+$/, '').trim();
+  return v === '' ? null : v;
+}
+
+function readHeader(ds: DataSet): InstanceHeader {
+  return buildHeader(dataSetValues(ds));
+}
+
+/** The tags readHeader reads (the lean scanner keeps only these). */
 const HEADER_TAGS = {
   specificCharacterSet: 0x00080005, sopClassUid: 0x00080016, sopInstanceUid: 0x00080018, studyDate: 0x00080020, seriesDate: 0x00080021,
   studyTime: 0x00080030, accessionNumber: 0x00080050, modality: 0x00080060, referringPhysicianName: 0x00080090,
@@ -219,6 +232,41 @@ const HEADER_TAGS = {
   imagesInAcquisition: 0x00201002, seriesRelatedInstances: 0x00201209, numberOfFrames: 0x00280008, rows: 0x00280010, columns: 0x00280011,
 } as const;
 const WANTED: ReadonlySet<number> = new Set(Object.values(HEADER_TAGS));
+
+function buildHeader(v: HeaderValues): InstanceHeader {
+  const t = HEADER_TAGS;
+  return {
+    sopClassUid: v.string(t.sopClassUid),
+    sopInstanceUid: v.string(t.sopInstanceUid),
+    studyInstanceUid: v.string(t.studyInstanceUid),
+    seriesInstanceUid: v.string(t.seriesInstanceUid),
+    patientId: v.text(t.patientId),
+    issuerOfPatientId: v.text(t.issuerOfPatientId),
+    patientName: v.text(t.patientName),
+    patientBirthDate: v.string(t.patientBirthDate),
+    patientSex: v.string(t.patientSex),
+    studyDate: v.string(t.studyDate),
+    studyTime: v.string(t.studyTime),
+    accessionNumber: v.text(t.accessionNumber),
+    studyId: v.text(t.studyId),
+    studyDescription: v.text(t.studyDescription),
+    referringPhysicianName: v.text(t.referringPhysicianName),
+    modality: v.string(t.modality),
+    seriesNumber: v.string(t.seriesNumber),
+    seriesDescription: v.text(t.seriesDescription),
+    bodyPartExamined: v.string(t.bodyPartExamined),
+    seriesDate: v.string(t.seriesDate),
+    instanceNumber: v.string(t.instanceNumber),
+    rows: v.uint16(t.rows),
+    columns: v.uint16(t.columns),
+    numberOfFrames: v.string(t.numberOfFrames),
+    imagePosition: v.raw(t.imagePosition),
+    imageOrientation: v.raw(t.imageOrientation),
+    protocolName: v.text(t.protocolName),
+    imagesInAcquisition: v.string(t.imagesInAcquisition),
+    seriesRelatedInstances: v.string(t.seriesRelatedInstances),
+  };
+}
 
 type Scanned = { kind: 'ok'; header: InstanceHeader; verify(totalLength: number): void } | { kind: 'need-more' };
 
@@ -247,74 +295,11 @@ function scanHeader(bytes: Buffer, transferSyntaxUid: string, complete: boolean,
   }
   const pixel = scan.pixelData;
   if (!complete && !pixel) return { kind: 'need-more' };
-  const header = headerFromValues(bytes, scan.values, scan.little);
+  const header = buildHeader(scannedValues(bytes, scan.values, scan.little));
   const verify = (totalLength: number) => {
     if (pixel && pixel.length !== 0xffffffff && pixel.offset + pixel.length > totalLength) {
       throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `element ${hex(0x7fe00010)} claims ${pixel.length} bytes but only ${totalLength - pixel.offset} remain`, { tag: 'x7fe00010' });
     }
   };
   return { kind: 'ok', header, verify };
-}
-
-/** readHeader's values from the scanner's value positions (the same trimming and decoding). */
-function headerFromValues(bytes: Buffer, values: Map<number, ValueRef>, little: boolean): InstanceHeader {
-  const value = (tag: number) => {
-    const v = values.get(tag);
-    return v && v.length > 0 ? bytes.subarray(v.offset, v.offset + v.length) : undefined;
-  };
-  /** dicom-parser's string(): up to the first NUL, trimmed. */
-  const s = (tag: number): string | null => {
-    const b = value(tag);
-    if (!b) return null;
-    const nul = b.indexOf(0);
-    const v = b.toString('latin1', 0, nul < 0 ? b.length : nul).trim();
-    return v === '' ? null : v;
-  };
-  const raw = (tag: number): string | null => {
-    const b = value(tag);
-    return b ? b.toString('latin1').trim() : null;
-  };
-  const decodeText = textDecoder(raw(HEADER_TAGS.specificCharacterSet));
-  const text = (tag: number): string | null => {
-    const b = value(tag);
-    if (!b) return null;
-    const v = decodeText(b).replace(/\0+$/, '').trim();
-    return v === '' ? null : v;
-  };
-  const us = (tag: number): number | null => {
-    const b = value(tag);
-    return b && b.length >= 2 ? (little ? b.readUInt16LE(0) : b.readUInt16BE(0)) : null;
-  };
-  const t = HEADER_TAGS;
-  return {
-    sopClassUid: s(t.sopClassUid),
-    sopInstanceUid: s(t.sopInstanceUid),
-    studyInstanceUid: s(t.studyInstanceUid),
-    seriesInstanceUid: s(t.seriesInstanceUid),
-    patientId: text(t.patientId),
-    issuerOfPatientId: text(t.issuerOfPatientId),
-    patientName: text(t.patientName),
-    patientBirthDate: s(t.patientBirthDate),
-    patientSex: s(t.patientSex),
-    studyDate: s(t.studyDate),
-    studyTime: s(t.studyTime),
-    accessionNumber: text(t.accessionNumber),
-    studyId: text(t.studyId),
-    studyDescription: text(t.studyDescription),
-    referringPhysicianName: text(t.referringPhysicianName),
-    modality: s(t.modality),
-    seriesNumber: s(t.seriesNumber),
-    seriesDescription: text(t.seriesDescription),
-    bodyPartExamined: s(t.bodyPartExamined),
-    seriesDate: s(t.seriesDate),
-    instanceNumber: s(t.instanceNumber),
-    rows: us(t.rows),
-    columns: us(t.columns),
-    numberOfFrames: s(t.numberOfFrames),
-    imagePosition: raw(t.imagePosition),
-    imageOrientation: raw(t.imageOrientation),
-    protocolName: text(t.protocolName),
-    imagesInAcquisition: s(t.imagesInAcquisition),
-    seriesRelatedInstances: s(t.seriesRelatedInstances),
-  };
 }
