@@ -53,7 +53,8 @@ export type HeaderParse =
 export type DataSetParse = { kind: 'ok'; dataSet: DataSet } | { kind: 'need-more' };
 
 /**
- * Parses a Part 10 file's dataset header with dicom-parser. `bytes` is the file or a prefix of it;
+ * Parses a Part 10 file's dataset header (the lean scanner, or dicom-parser for deflated datasets).
+ * `bytes` is the file or a prefix of it;
  * `totalLength` is the whole file's length. With a prefix, parsing stops at Pixel Data, and a
  * prefix that ends inside the header asks for more. Every top-level element parsed must fit in
  * the file: a lying length is an error (PS3.5 7.1), caught here without reading the pixels.
@@ -81,18 +82,8 @@ export function parseHeaderWithDicomParser(bytes: Buffer, transferSyntaxUid: str
  * else (no Pixel Data in the prefix, a deflated dataset) is 'need-more': parse it at the end.
  */
 export function parseImageHeaderEarly(bytes: Buffer, transferSyntaxUid: string, datasetOffset?: number): { kind: 'ok'; header: InstanceHeader; verify(totalLength: number): void } | { kind: 'need-more' } {
-  if (transferSyntaxUid === TS.DeflatedExplicitVRLittleEndian) return { kind: 'need-more' };
-  const scanned = scanHeader(bytes, transferSyntaxUid, false, datasetOffset);
-  if (scanned !== undefined) return scanned;
-  let parsed: DataSetParse;
-  try {
-    parsed = parseDataSetHeader(bytes, transferSyntaxUid, Number.MAX_SAFE_INTEGER);
-  } catch {
-    return { kind: 'need-more' };
-  }
-  if (parsed.kind !== 'ok' || !parsed.dataSet.elements[PIXEL_DATA]) return { kind: 'need-more' };
-  const ds = parsed.dataSet;
-  return { kind: 'ok', header: readHeader(ds), verify: (total) => checkLengths(ds, total) };
+  // The scanner takes every syntax but deflate; a file that is not Part 10 is refused at the end.
+  return scanHeader(bytes, transferSyntaxUid, false, datasetOffset) ?? { kind: 'need-more' };
 }
 
 /** The dicom-parser DataSet up to Pixel Data (the whole one when `bytes` is the whole file), checked as above. */

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { MedgeError } from '../errors.js';
 import { readFileMeta } from '../dicom/part10.js';
 import type { BodySource } from './stow-client-http.js';
+import { closeDelimiter, PART_END, partHead } from './multipart-writer.js';
 
 /** One instance to send: its Part 10 bytes in memory, or a file streamed from disk. */
 export interface StowInstance {
@@ -58,11 +58,6 @@ function uidFromMeta(head: Buffer, what: string): string {
   return meta.mediaStorageSopInstanceUid.replace(/\0/g, '').trim();
 }
 
-/** A boundary that no DICOM file will contain by chance (96 random bits, RFC 2046 5.1.1). */
-export function newBoundary(): string {
-  return `medge-${randomBytes(12).toString('hex')}`;
-}
-
 /**
  * The multipart/related; type="application/dicom" body of a STOW-RS request (PS3.18 10.5.1.1,
  * 8.6.1.2): one part per instance, CRLF line ends. Its length is known up front, so the request
@@ -70,10 +65,9 @@ export function newBoundary(): string {
  * streamed, never held in memory; one that changed size since `prepareInstances` stops the body.
  */
 export function multipartBody(parts: readonly PreparedInstance[], boundary: string): BodySource {
-  const head = Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, 'latin1');
-  const crlf = Buffer.from('\r\n', 'latin1');
-  const tail = Buffer.from(`--${boundary}--\r\n`, 'latin1');
-  const length = parts.reduce((n, p) => n + head.length + p.size + crlf.length, tail.length);
+  const head = partHead(boundary, 'application/dicom');
+  const tail = closeDelimiter(boundary);
+  const length = parts.reduce((n, p) => n + head.length + p.size + PART_END.length, tail.length);
   return {
     length,
     async *chunks() {
@@ -91,7 +85,7 @@ export function multipartBody(parts: readonly PreparedInstance[], boundary: stri
             throw new MedgeError('MEDGE_ERR_STORE_IO', `${part.path} has ${read} bytes, not the ${part.size} announced: it changed while being sent`, { path: part.path });
           }
         }
-        yield crlf;
+        yield PART_END;
       }
       yield tail;
     },

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { HttpDestination, type HttpDestinationOptions } from './stow-client-http.js';
-import { multipartBody, newBoundary, prepareInstances, type StowInstance } from './stow-client-body.js';
+import { multipartBody, prepareInstances, type StowInstance } from './stow-client-body.js';
+import { newBoundary } from './multipart-writer.js';
 import { isStowResponse, outcomesFromResponse, type StowOutcome } from './stow-client-response.js';
 import { httpStatusError, responseError } from './stow-client-errors.js';
 import { header, instanceExists } from './qido-client.js';

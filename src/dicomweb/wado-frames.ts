@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MedgeError, isMedgeError } from '../errors.js';
 import { PIXEL_TS, type DecoderPool } from '../dicom/codecs/index.js';
@@ -6,6 +5,7 @@ import { openPixelSource, type PixelSource } from '../dicom/codecs/instance.js';
 import { encapsulatedFrameBytes, nativeFrameBytes } from '../dicom/codecs/frames.js';
 import { compressedMediaType, negotiateFrames, parseFrameList, UNCOMPRESSED_LE, type FrameRendition } from './frame-accept.js';
 import { findInstances, type WadoDeps } from './wado-routes.js';
+import { closeDelimiter, newBoundary, PART_END, partHead } from './multipart-writer.js';
 
 type Params = { study: string; series: string; instance: string; frames: string };
 
@@ -49,12 +49,10 @@ async function retrieveFrames(request: FastifyRequest<{ Params: Params }>, reply
   const parts: FramePart[] = [];
   for (const n of numbers) parts.push(await framePart(source, part10, n - 1, rendition, deps));
 
-  const boundary = `medge-${randomBytes(12).toString('hex')}`;
+  const boundary = newBoundary();
   const chunks: Uint8Array[] = [];
-  for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${p.type}\r\nContent-Length: ${p.bytes.length}\r\n\r\n`, 'latin1'), p.bytes, Buffer.from('\r\n', 'latin1'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));
+  for (const p of parts) chunks.push(partHead(boundary, p.type, p.bytes.length), p.bytes, PART_END);
+  chunks.push(closeDelimiter(boundary));
   const essence = parts[0]!.type.split(';')[0]!;
   return reply
     .status(200)

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MedgeError } from '../errors.js';
@@ -7,6 +6,7 @@ import type { InstanceIndex, StoredInstance } from '../store/index-db.js';
 import type { Logger } from '../observability/log.js';
 import { checkInstancesAccept, checkMetadataAccept } from './wado-accept.js';
 import { readInstanceMetadata } from './instance-metadata.js';
+import { closeDelimiter, newBoundary, PART_END, partHead } from './multipart-writer.js';
 
 export interface WadoDeps {
   index: InstanceIndex;
@@ -58,7 +58,7 @@ async function retrieveInstances(request: Req, reply: FastifyReply, deps: WadoDe
       throw new MedgeError('MEDGE_ERR_STORE_NOT_FOUND', `the file of instance ${i.sopInstanceUid} is missing from the store`, { sop: i.sopInstanceUid });
     }
   }
-  const boundary = `medge-${randomBytes(12).toString('hex')}`;
+  const boundary = newBoundary();
   const body = Readable.from(multipartBody(found, boundary, deps.store), { objectMode: false });
   body.on('error', (err) => deps.log.warn({ req: request.id, err: err.message }, 'WADO-RS stream failed'));
   return reply
@@ -71,11 +71,11 @@ async function retrieveInstances(request: Req, reply: FastifyReply, deps: WadoDe
 async function* multipartBody(instances: StoredInstance[], boundary: string, store: BlobStore): AsyncGenerator<Buffer> {
   for (const i of instances) {
     const type = `application/dicom; transfer-syntax=${i.transferSyntaxUid}`;
-    yield Buffer.from(`--${boundary}\r\nContent-Type: ${type}\r\nContent-Length: ${i.size}\r\n\r\n`, 'latin1');
+    yield partHead(boundary, type, i.size);
     for await (const chunk of store.createReadStream(i.blobKey)) yield chunk as Buffer;
-    yield Buffer.from('\r\n', 'latin1');
+    yield PART_END;
   }
-  yield Buffer.from(`--${boundary}--\r\n`, 'latin1');
+  yield closeDelimiter(boundary);
 }
 
 async function retrieveMetadata(request: Req, reply: FastifyReply, deps: WadoDeps): Promise<unknown> {

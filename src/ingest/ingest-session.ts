@@ -189,12 +189,13 @@ export class Session {
       this.early.verify(total);
       return this.early.header;
     }
-    let parsed = parseInstanceHeader(this.headPrefix(HEADER_PEEK), ts, total);
-    if (parsed.kind === 'need-more' && this.headBytes > HEADER_PEEK) parsed = parseInstanceHeader(this.headPrefix(HEAD_LIMIT), ts, total);
+    const at = this.datasetOffset;
+    let parsed = parseInstanceHeader(this.headPrefix(HEADER_PEEK), ts, total, at);
+    if (parsed.kind === 'need-more' && this.headBytes > HEADER_PEEK) parsed = parseInstanceHeader(this.headPrefix(HEAD_LIMIT), ts, total, at);
     if (parsed.kind === 'ok') return parsed.header;
     for (let length = HEAD_LIMIT * 16; ; length *= 4) {
       const bytes = await this.writer.readRange(0, Math.min(length, total));
-      const more = parseInstanceHeader(bytes, ts, total);
+      const more = parseInstanceHeader(bytes, ts, total, at);
       if (more.kind === 'ok') return more.header;
       if (length >= total || length >= HEADER_READ_LIMIT) {
         throw new MedgeError('MEDGE_ERR_INGEST_PARSE', `the dataset header does not end within the first ${formatBytes(Math.min(length, total))}`);

@@ -60,6 +60,20 @@ export async function moveIndexAside(file: string, at = new Date()): Promise<str
   return moved;
 }
 
+/**
+ * Runs `fn` in an immediate transaction committed with synchronous=FULL: when it returns, that
+ * commit is on disk, and with it every earlier commit synchronous=NORMAL left in the page cache
+ * (SQLite WAL: the fsync covers the whole log).
+ */
+export function commitDurably<T>(db: Db, fn: () => T): T {
+  db.pragma('synchronous = FULL');
+  try {
+    return db.transaction(fn).immediate();
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
+}
+
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < MIGRATIONS.length; v++) {

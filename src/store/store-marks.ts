@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { commitDurably } from './index-db.js';
 
 /** How far the instance files and the index are known to agree (migration 4). */
 export interface StoreMark {
@@ -37,11 +38,6 @@ export class StoreMarks {
 
   /** Writes the mark durably (one WAL fsync, about a millisecond). */
   write(mark: StoreMark, writtenAt = Date.now()): void {
-    this.db.pragma('synchronous = FULL');
-    try {
-      this.upsert.run({ cleanStop: mark.cleanStop ? 1 : 0, consistentBefore: Math.floor(mark.consistentBefore), writtenAt });
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
-    }
+    commitDurably(this.db, () => this.upsert.run({ cleanStop: mark.cleanStop ? 1 : 0, consistentBefore: Math.floor(mark.consistentBefore), writtenAt }));
   }
 }

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { MedgeError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { BlobStore } from './blob-store.js';
-import type { Db, InstanceIndex } from './index-db.js';
+import { commitDurably, type Db, type InstanceIndex } from './index-db.js';
 
 /** Why a study was removed: retention by age, retention to free disk space, or a person. */
 export type RemovalReason = 'retention-age' | 'retention-disk' | 'operator';
@@ -16,6 +16,9 @@ export interface RemovedStudy {
   instances: number;
   bytes: number;
 }
+
+/** A study_removals row as a RemovedStudy. */
+const REMOVAL_COLUMNS = 'study_uid AS studyInstanceUid, reason, requested_by AS requestedBy, started_at AS removedAt, instances, bytes';
 
 /**
  * Removes whole studies from the store (migration 5): the index rows and the instance files, never
@@ -68,15 +71,9 @@ export class StudyRemover {
       filesOf: db.prepare('SELECT blob_key FROM removal_files WHERE removal_id = ?'),
       finish: db.prepare('UPDATE study_removals SET finished_at = ? WHERE id = ?'),
       dropFiles: db.prepare('DELETE FROM removal_files WHERE removal_id = ?'),
-      last: db.prepare(
-        `SELECT study_uid AS studyInstanceUid, reason, requested_by AS requestedBy, started_at AS removedAt, instances, bytes
-         FROM study_removals WHERE study_uid = ? ORDER BY id DESC LIMIT 1`,
-      ),
+      last: db.prepare(`SELECT ${REMOVAL_COLUMNS} FROM study_removals WHERE study_uid = ? ORDER BY id DESC LIMIT 1`),
       since: db.prepare('SELECT count(*) AS studies, coalesce(sum(bytes), 0) AS bytes FROM study_removals WHERE started_at >= ?'),
-      recent: db.prepare(
-        `SELECT study_uid AS studyInstanceUid, reason, requested_by AS requestedBy, started_at AS removedAt, instances, bytes
-         FROM study_removals ORDER BY id DESC LIMIT ?`,
-      ),
+      recent: db.prepare(`SELECT ${REMOVAL_COLUMNS} FROM study_removals ORDER BY id DESC LIMIT ?`),
     };
   }
 
@@ -105,7 +102,8 @@ export class StudyRemover {
   async remove(studyUid: string, reason: RemovalReason, requestedBy: string | null = null, receivedBefore = Infinity): Promise<RemovedStudy> {
     const removedAt = this.now();
     const { db, index } = this.deps;
-    const begun = db.transaction(() => {
+    // Committed durably: the record of the files to delete is on disk before any of them is deleted.
+    const removal = commitDurably(db, () => {
       const study = this.stmts.study!.get(studyUid) as { patientPk: number; lastReceivedAt: number } | undefined;
       if (!study) return undefined;
       const holds = this.holds(studyUid);
@@ -122,14 +120,6 @@ export class StudyRemover {
       this.stmts.deleteLonePatient!.run(study.patientPk, study.patientPk);
       return { id, keys: files.map((f) => f.blobKey), series: new Set(files.map((f) => f.seriesUid)), bytes };
     });
-    // synchronous=FULL for this commit: the record of the files to delete is on disk before any is.
-    db.pragma('synchronous = FULL');
-    let removal;
-    try {
-      removal = begun.immediate();
-    } finally {
-      db.pragma('synchronous = NORMAL');
-    }
     if (!removal) throw new MedgeError('MEDGE_ERR_STORE_NOT_FOUND', `no study ${studyUid} in the store`, { studyInstanceUid: studyUid });
     // The next instance of these series writes its study and series rows again.
     for (const s of removal.series) index.forgetSeries(s);
